@@ -1,0 +1,352 @@
+/**
+ * The GPU context: one device, a pipeline cache, a buffer pool and a command batch.
+ *
+ * Kernel wrappers call `ctx.run(...)`, which only records a dispatch into the current compute
+ * pass. Nothing reaches the GPU until `flush()` (submit) or `read()` (submit + map), so a whole
+ * training step is one command encoder and one submit. Every dispatch gets its own 256-byte slot
+ * in a uniform arena that is uploaded once per submit.
+ */
+import { SHADERS } from "../shaders.ts";
+import { BufferPool } from "./pool.ts";
+import { PipelineCache } from "./pipelines.ts";
+import { GpuTensor } from "./tensor.ts";
+
+export interface ContextOptions {
+  /** Pretend the adapter allows at most this many bytes per storage binding (tests of splitting). */
+  maxBindingBytes?: number;
+  /** Prefer a low-power or high-performance adapter. */
+  powerPreference?: GPUPowerPreference;
+}
+
+export interface AdapterSummary {
+  description: string;
+  vendor: string;
+  architecture: string;
+  isFallback: boolean;
+}
+
+/** Arguments of one dispatch. Buffers bind at 1..n in order; the uniform struct at 0. */
+export interface RunArgs {
+  /** Storage buffers, in binding order (binding 1, 2, ...). */
+  buffers: GpuTensor[];
+  /** u32 fields of the shader's `Params` struct, first. */
+  u32?: number[];
+  /** f32 fields of the shader's `Params` struct, after the u32 ones. */
+  f32?: number[];
+  /** Workgroup counts; each at most `maxComputeWorkgroupsPerDimension`. */
+  workgroups: [number, number?, number?];
+  /** Pipeline-overridable constants (workgroup size, tile sizes). */
+  overrides?: Record<string, number>;
+  entryPoint?: string;
+}
+
+const UNIFORM_SLOT = 256;
+const UNIFORM_ARENA_SLOTS = 4096;
+
+export class GpuContext {
+  readonly device: GPUDevice;
+  readonly adapter: AdapterSummary;
+  readonly limits: GPUSupportedLimits;
+  /** Largest storage binding in bytes (the adapter's, or a smaller test override). */
+  readonly maxBindingBytes: number;
+  readonly pool: BufferPool;
+  readonly pipelines: PipelineCache;
+  private encoder: GPUCommandEncoder | null = null;
+  private pass: GPUComputePassEncoder | null = null;
+  private uniformArena: GPUBuffer;
+  private uniformHost = new ArrayBuffer(UNIFORM_SLOT * UNIFORM_ARENA_SLOTS);
+  private uniformSlots = 0;
+  private uncaptured: string[] = [];
+  /** Dispatches recorded since creation (for tests and benchmarks). */
+  dispatchCount = 0;
+  submitCount = 0;
+
+  constructor(device: GPUDevice, adapter: AdapterSummary, maxBindingBytes: number) {
+    this.device = device;
+    this.adapter = adapter;
+    this.limits = device.limits;
+    this.maxBindingBytes = maxBindingBytes;
+    this.pool = new BufferPool(device);
+    this.pipelines = new PipelineCache(device, SHADERS);
+    this.uniformArena = device.createBuffer({
+      label: "uniform-arena",
+      size: UNIFORM_SLOT * UNIFORM_ARENA_SLOTS,
+      usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST,
+    });
+    device.addEventListener("uncapturederror", (e) => {
+      this.uncaptured.push((e as GPUUncapturedErrorEvent).error.message);
+    });
+  }
+
+  /** A new zero-filled tensor from the pool. */
+  zeros(shape: readonly number[], label = "tensor"): GpuTensor {
+    const t = this.empty(shape, label);
+    this.fill(t, 0);
+    return t;
+  }
+
+  /** A new tensor from the pool; its contents are undefined until written. */
+  empty(shape: readonly number[], label = "tensor"): GpuTensor {
+    const numel = shape.reduce((a, b) => a * b, 1);
+    const bytes = Math.max(4, numel * 4);
+    if (bytes > this.maxBindingBytes) {
+      throw new Error(
+        `tensor '${label}' ${JSON.stringify(shape)} needs ${bytes} bytes, more than one storage ` +
+          `binding allows (${this.maxBindingBytes}); split it with ChunkedTensor`,
+      );
+    }
+    return new GpuTensor(this.pool.acquire(bytes, label), shape, label);
+  }
+
+  /** A tensor holding `data` (f32 or u32/i32 bit patterns). */
+  upload(
+    data: Float32Array | Uint32Array | Int32Array,
+    shape?: readonly number[],
+    label = "tensor",
+  ): GpuTensor {
+    const t = this.empty(shape ?? [data.length], label);
+    if (t.numel !== data.length) {
+      throw new Error(`upload '${label}': ${data.length} values for shape ${t.shape}`);
+    }
+    this.write(t, data);
+    return t;
+  }
+
+  /** Overwrite a tensor's contents from the host (ordered before the next submit). */
+  write(t: GpuTensor, data: Float32Array | Uint32Array | Int32Array): void {
+    // Recorded work that reads the old contents must be submitted first.
+    if (this.encoder) this.flush();
+    this.device.queue.writeBuffer(t.buffer, 0, data as Float32Array<ArrayBuffer>);
+  }
+
+  /** Set every element to `value` (a dispatch, so it stays in the batch). */
+  fill(t: GpuTensor, value: number): void {
+    const n = t.numel;
+    this.run("fill", {
+      buffers: [t],
+      u32: [n],
+      f32: [value],
+      workgroups: this.grid1d(n, 256),
+    });
+  }
+
+  /** Return a tensor's buffer to the pool once the work recorded so far has been submitted. */
+  release(...ts: (GpuTensor | null | undefined)[]): void {
+    for (const t of ts) if (t) this.pool.release(t.buffer);
+  }
+
+  /**
+   * Workgroup grid covering `n` items with `wgSize` threads each, folded into (x, y) when it
+   * exceeds the per-dimension limit. Shaders recover the flat index as
+   * `gid.x + gid.y * num_workgroups.x * WG`.
+   */
+  grid1d(n: number, wgSize: number): [number, number] {
+    const groups = Math.max(1, Math.ceil(n / wgSize));
+    const maxX = this.limits.maxComputeWorkgroupsPerDimension;
+    if (groups <= maxX) return [groups, 1];
+    const y = Math.ceil(groups / maxX);
+    return [Math.ceil(groups / y), y];
+  }
+
+  /** Record one dispatch of the named shader. */
+  run(shader: string, args: RunArgs): void {
+    const pipeline = this.pipelines.get(shader, args.entryPoint ?? "main", args.overrides ?? {});
+    const [x, y = 1, z = 1] = args.workgroups;
+    const maxDim = this.limits.maxComputeWorkgroupsPerDimension;
+    if (x > maxDim || y > maxDim || z > maxDim) {
+      throw new Error(`${shader}: workgroup grid ${x}x${y}x${z} exceeds ${maxDim} per dimension`);
+    }
+    if (x === 0 || y === 0 || z === 0) return;
+    if (this.uniformSlots === UNIFORM_ARENA_SLOTS) this.flush();
+    const slot = this.uniformSlots++;
+    const u32 = args.u32 ?? [];
+    const f32 = args.f32 ?? [];
+    if ((u32.length + f32.length) * 4 > UNIFORM_SLOT) throw new Error(`${shader}: too many params`);
+    const words = new Uint32Array(this.uniformHost, slot * UNIFORM_SLOT, UNIFORM_SLOT / 4);
+    const floats = new Float32Array(this.uniformHost, slot * UNIFORM_SLOT, UNIFORM_SLOT / 4);
+    u32.forEach((v, i) => {
+      if (!Number.isInteger(v) || v < 0 || v > 0xffffffff) {
+        throw new Error(`${shader}: u32 param ${i} is ${v}`);
+      }
+      words[i] = v;
+    });
+    f32.forEach((v, i) => floats[u32.length + i] = v);
+
+    const entries: GPUBindGroupEntry[] = [{
+      binding: 0,
+      resource: { buffer: this.uniformArena, offset: slot * UNIFORM_SLOT, size: UNIFORM_SLOT },
+    }];
+    args.buffers.forEach((t, i) => {
+      if (t.byteLength > this.maxBindingBytes) {
+        throw new Error(
+          `${shader}: binding ${i + 1} ('${t.label}') is larger than one binding allows`,
+        );
+      }
+      entries.push({
+        binding: i + 1,
+        resource: { buffer: t.buffer, offset: 0, size: t.byteLength },
+      });
+    });
+    const bindGroup = this.device.createBindGroup({
+      layout: pipeline.getBindGroupLayout(0),
+      entries,
+    });
+    if (!this.pass) {
+      this.encoder ??= this.device.createCommandEncoder();
+      this.pass = this.encoder.beginComputePass();
+    }
+    this.pass.setPipeline(pipeline);
+    this.pass.setBindGroup(0, bindGroup);
+    this.pass.dispatchWorkgroups(x, y, z);
+    this.dispatchCount++;
+  }
+
+  /** Copy `bytes` between tensors (ends the current pass; stays in the batch). */
+  copy(src: GpuTensor, dst: GpuTensor, bytes = src.byteLength, srcOffset = 0, dstOffset = 0): void {
+    this.endPass();
+    this.encoder ??= this.device.createCommandEncoder();
+    this.encoder.copyBufferToBuffer(src.buffer, srcOffset, dst.buffer, dstOffset, bytes);
+  }
+
+  private endPass(): void {
+    if (this.pass) {
+      this.pass.end();
+      this.pass = null;
+    }
+  }
+
+  /** Submit everything recorded so far. */
+  flush(): void {
+    this.endPass();
+    if (this.uniformSlots > 0) {
+      this.device.queue.writeBuffer(
+        this.uniformArena,
+        0,
+        this.uniformHost,
+        0,
+        this.uniformSlots * UNIFORM_SLOT,
+      );
+    }
+    if (this.encoder) {
+      this.device.queue.submit([this.encoder.finish()]);
+      this.submitCount++;
+    }
+    this.encoder = null;
+    this.uniformSlots = 0;
+    this.pool.submitted();
+  }
+
+  /** Submit, wait and throw if any validation error or shader compile error happened. */
+  async sync(): Promise<void> {
+    this.flush();
+    await this.device.queue.onSubmittedWorkDone();
+    await this.throwIfErrors();
+  }
+
+  private async throwIfErrors(): Promise<void> {
+    await this.pipelines.throwIfErrors();
+    if (this.uncaptured.length) {
+      const msg = this.uncaptured.join("\n");
+      this.uncaptured = [];
+      throw new Error(`WebGPU error: ${msg}`);
+    }
+  }
+
+  /** Read a tensor back as f32 values (submits pending work). */
+  async read(t: GpuTensor): Promise<Float32Array> {
+    return new Float32Array(await this.readBytes(t));
+  }
+
+  /** Read a tensor back as u32 values. */
+  async readU32(t: GpuTensor): Promise<Uint32Array> {
+    return new Uint32Array(await this.readBytes(t));
+  }
+
+  /** Read several tensors with one submit and one wait. */
+  async readMany(ts: GpuTensor[]): Promise<Float32Array[]> {
+    const stagings = ts.map((t) => {
+      const staging = this.device.createBuffer({
+        size: t.byteLength,
+        usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST,
+      });
+      this.endPass();
+      this.encoder ??= this.device.createCommandEncoder();
+      this.encoder.copyBufferToBuffer(t.buffer, 0, staging, 0, t.byteLength);
+      return staging;
+    });
+    this.flush();
+    await Promise.all(stagings.map((s) => s.mapAsync(GPUMapMode.READ)));
+    await this.throwIfErrors();
+    return stagings.map((s) => {
+      const out = new Float32Array(s.getMappedRange().slice(0));
+      s.unmap();
+      s.destroy();
+      return out;
+    });
+  }
+
+  private async readBytes(t: GpuTensor): Promise<ArrayBuffer> {
+    const staging = this.device.createBuffer({
+      size: t.byteLength,
+      usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST,
+    });
+    this.endPass();
+    this.encoder ??= this.device.createCommandEncoder();
+    this.encoder.copyBufferToBuffer(t.buffer, 0, staging, 0, t.byteLength);
+    this.flush();
+    await staging.mapAsync(GPUMapMode.READ);
+    await this.throwIfErrors();
+    const out = staging.getMappedRange().slice(0);
+    staging.unmap();
+    staging.destroy();
+    return out;
+  }
+
+  destroy(): void {
+    this.pool.destroy();
+    this.uniformArena.destroy();
+    this.device.destroy();
+  }
+}
+
+const NO_ADAPTER_HELP = "no WebGPU adapter found. Install a GPU driver with Vulkan support, or " +
+  "Mesa's software rasterizers for a CPU adapter: `apt-get install mesa-vulkan-drivers` " +
+  "(Debian/Ubuntu; llvmpipe through OpenGL/EGL also works). Then run `l3mask doctor`.";
+
+/** Acquire an adapter and a device with the adapter's maximum limits. */
+export async function createContext(opts: ContextOptions = {}): Promise<GpuContext> {
+  if (typeof navigator === "undefined" || !navigator.gpu) {
+    throw new Error(`WebGPU is not available in this runtime; ${NO_ADAPTER_HELP}`);
+  }
+  const adapter = await navigator.gpu.requestAdapter({
+    powerPreference: opts.powerPreference ?? "high-performance",
+  });
+  if (!adapter) throw new Error(NO_ADAPTER_HELP);
+  const wanted = [
+    "maxStorageBufferBindingSize",
+    "maxBufferSize",
+    "maxStorageBuffersPerShaderStage",
+    "maxComputeWorkgroupStorageSize",
+    "maxComputeInvocationsPerWorkgroup",
+    "maxComputeWorkgroupSizeX",
+    "maxComputeWorkgroupSizeY",
+    "maxComputeWorkgroupsPerDimension",
+    "maxBindGroups",
+  ] as const;
+  const requiredLimits: Record<string, number> = {};
+  for (const k of wanted) requiredLimits[k] = adapter.limits[k];
+  const features: GPUFeatureName[] = adapter.features.has("timestamp-query")
+    ? ["timestamp-query"]
+    : [];
+  const device = await adapter.requestDevice({ requiredLimits, requiredFeatures: features });
+  const info = adapter.info;
+  const summary: AdapterSummary = {
+    description: info.description || info.device || "unknown adapter",
+    vendor: info.vendor,
+    architecture: info.architecture,
+    // deno-lint-ignore no-explicit-any
+    isFallback: Boolean((info as any).isFallbackAdapter ?? (adapter as any).isFallbackAdapter),
+  };
+  const limit = Math.min(device.limits.maxStorageBufferBindingSize, device.limits.maxBufferSize);
+  return new GpuContext(device, summary, Math.min(limit, opts.maxBindingBytes ?? limit));
+}

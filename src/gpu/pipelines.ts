@@ -1,0 +1,52 @@
+/**
+ * Pipeline cache keyed by shader name, entry point and override constants. Creation runs inside
+ * a validation error scope; a failure is reported with the shader's name at the next sync/read
+ * (pipeline creation is synchronous so kernel wrappers stay encode-only).
+ */
+export class PipelineCache {
+  private cache = new Map<string, GPUComputePipeline>();
+  private checks: Promise<string | null>[] = [];
+
+  constructor(private device: GPUDevice, private sources: Record<string, string>) {}
+
+  get size(): number {
+    return this.cache.size;
+  }
+
+  get(shader: string, entryPoint: string, overrides: Record<string, number>): GPUComputePipeline {
+    const keys = Object.keys(overrides).sort();
+    const key = `${shader}|${entryPoint}|${keys.map((k) => `${k}=${overrides[k]}`).join(",")}`;
+    const hit = this.cache.get(key);
+    if (hit) return hit;
+    const code = this.sources[shader];
+    if (code === undefined) {
+      throw new Error(`unknown shader '${shader}' (not registered in src/shaders.ts)`);
+    }
+    this.device.pushErrorScope("validation");
+    const module = this.device.createShaderModule({ label: shader, code });
+    const pipeline = this.device.createComputePipeline({
+      label: key,
+      layout: "auto",
+      compute: { module, entryPoint, constants: overrides },
+    });
+    this.checks.push(
+      this.device.popErrorScope().then((err) =>
+        err
+          ? `shader '${shader}' (entry ${entryPoint}, overrides ${
+            JSON.stringify(overrides)
+          }): ${err.message}`
+          : null
+      ),
+    );
+    this.cache.set(key, pipeline);
+    return pipeline;
+  }
+
+  async throwIfErrors(): Promise<void> {
+    if (!this.checks.length) return;
+    const results = await Promise.all(this.checks);
+    this.checks = [];
+    const errors = results.filter((r): r is string => r !== null);
+    if (errors.length) throw new Error(`pipeline creation failed: ${errors.join("\n")}`);
+  }
+}
