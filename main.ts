@@ -1,0 +1,51 @@
+/** l3mask: argument parsing and dispatch to src/cli/<command>.ts; nothing else. */
+import { UserError } from "./src/errors.ts";
+import { VERSION } from "./src/version.ts";
+
+const USAGE = `l3mask ${VERSION} — L3Masking domain adaptation for BERT-family models on WebGPU
+
+Usage: l3mask <command> [options]
+
+Commands:
+  doctor     show the WebGPU adapter, its limits, and run a matmul self-check
+  help       show this message
+
+Options:
+  -h, --help     show help (also after a command: l3mask doctor --help)
+  -V, --version  print the version
+`;
+
+type Command = (args: string[]) => Promise<void>;
+
+const COMMANDS: Record<string, () => Promise<Command>> = {
+  doctor: async () => (await import("./src/cli/doctor.ts")).doctor,
+};
+
+async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === "help" || name === "-h" || name === "--help") {
+    console.log(USAGE);
+    return 0;
+  }
+  if (name === "-V" || name === "--version") {
+    console.log(VERSION);
+    return 0;
+  }
+  const load = COMMANDS[name];
+  if (!load) {
+    console.error(`l3mask: unknown command '${name}'. Commands: ${Object.keys(COMMANDS).join(", ")}, help.`);
+    return 2;
+  }
+  try {
+    await (await load())(rest);
+    return 0;
+  } catch (e) {
+    if (e instanceof UserError) {
+      console.error(`l3mask ${name}: ${e.message}`);
+      return 2;
+    }
+    throw e;
+  }
+}
+
+if (import.meta.main) Deno.exit(await main(Deno.args));

@@ -1,0 +1,30 @@
+/** The encoder's architecture, in l3mask's own names (HF config.json is mapped onto this). */
+export type ModelType = "bert" | "roberta";
+
+export interface ModelConfig {
+  modelType: ModelType;
+  vocabSize: number; // V
+  hidden: number; // C
+  layers: number; // L
+  heads: number; // NH
+  intermediate: number; // 4C for BERT-base
+  maxPositions: number; // P
+  typeVocabSize: number;
+  layerNormEps: number;
+  padTokenId: number;
+  hiddenDropout: number;
+  attentionDropout: number;
+  numLabels: number; // classification classes (0: no classification head)
+}
+
+export function headSize(cfg: ModelConfig): number {
+  if (cfg.hidden % cfg.heads !== 0) {
+    throw new Error(`hidden size ${cfg.hidden} is not a multiple of the ${cfg.heads} attention heads`);
+  }
+  return cfg.hidden / cfg.heads;
+}
+
+/** Hugging Face weight-name prefix of the encoder. */
+export function prefix(cfg: ModelConfig): string {
+  return cfg.modelType === "bert" ? "bert" : "roberta";
+}
