@@ -116,7 +116,7 @@ export class GpuContext {
   write(t: GpuTensor, data: Float32Array | Uint32Array | Int32Array): void {
     // Recorded work that reads the old contents must be submitted first.
     if (this.encoder) this.flush();
-    this.device.queue.writeBuffer(t.buffer, 0, data as Float32Array<ArrayBuffer>);
+    this.device.queue.writeBuffer(t.buffer, t.byteOffset, data as Float32Array<ArrayBuffer>);
   }
 
   /** Set every element to `value` (a dispatch, so it stays in the batch). */
@@ -132,7 +132,10 @@ export class GpuContext {
 
   /** Return a tensor's buffer to the pool once the work recorded so far has been submitted. */
   release(...ts: (GpuTensor | null | undefined)[]): void {
-    for (const t of ts) if (t) this.pool.release(t.buffer);
+    for (const t of ts) {
+      if (t && t.byteOffset !== 0) throw new Error(`release: '${t.label}' is a view; release its parent`);
+      if (t) this.pool.release(t.buffer);
+    }
   }
 
   /**
@@ -205,7 +208,7 @@ export class GpuContext {
   copy(src: GpuTensor, dst: GpuTensor, bytes = src.byteLength, srcOffset = 0, dstOffset = 0): void {
     this.endPass();
     this.encoder ??= this.device.createCommandEncoder();
-    this.encoder.copyBufferToBuffer(src.buffer, srcOffset, dst.buffer, dstOffset, bytes);
+    this.encoder.copyBufferToBuffer(src.buffer, src.byteOffset + srcOffset, dst.buffer, dst.byteOffset + dstOffset, bytes);
   }
 
   private endPass(): void {
@@ -271,7 +274,7 @@ export class GpuContext {
       });
       this.endPass();
       this.encoder ??= this.device.createCommandEncoder();
-      this.encoder.copyBufferToBuffer(t.buffer, 0, staging, 0, t.byteLength);
+      this.encoder.copyBufferToBuffer(t.buffer, t.byteOffset, staging, 0, t.byteLength);
       return staging;
     });
     this.flush();
@@ -292,7 +295,7 @@ export class GpuContext {
     });
     this.endPass();
     this.encoder ??= this.device.createCommandEncoder();
-    this.encoder.copyBufferToBuffer(t.buffer, 0, staging, 0, t.byteLength);
+    this.encoder.copyBufferToBuffer(t.buffer, t.byteOffset, staging, 0, t.byteLength);
     this.flush();
     await staging.mapAsync(GPUMapMode.READ);
     await this.throwIfErrors();
