@@ -24,11 +24,19 @@ export class ChunkedTensor {
     return this.rows * this.cols;
   }
 
-  /** Rows per chunk that fit one binding (a multiple of 64 where possible, for aligned tiles). */
+  /**
+   * Rows per chunk that fit one binding: a multiple of 64 where possible (aligned tiles), and
+   * always of the storage-offset alignment in elements, so a (rows)-vector that runs alongside
+   * the matrix (the vocabulary bias) can be bound as views at each chunk's first row.
+   */
   static rowsPerChunk(ctx: GpuContext, cols: number): number {
     const fit = Math.floor(ctx.maxBindingBytes / (cols * 4));
-    if (fit < 1) throw new Error(`one row of ${cols} f32 values does not fit a storage binding`);
-    return fit >= 128 ? fit - (fit % 64) : fit;
+    const align = ctx.limits.minStorageBufferOffsetAlignment / 4;
+    const step = fit >= 128 ? Math.max(64, align) : align;
+    if (fit < step) {
+      throw new Error(`${step} rows of ${cols} f32 values do not fit one storage binding of ${ctx.maxBindingBytes} bytes`);
+    }
+    return fit - (fit % step);
   }
 
   static zeros(ctx: GpuContext, rows: number, cols: number, label = "chunked"): ChunkedTensor {
