@@ -44,7 +44,8 @@ export class CpuBackend implements Backend<CpuTensor, Float32Array> {
   }
 
   embeddingForward(out: CpuTensor, ids: Uint32Array, wte: Float32Array, wpe: CpuTensor, tte: CpuTensor, dims: EmbDims) {
-    const pos = embedding.positionIdsHost(ids, dims);
+    const pos = new Uint32Array(ids.length);
+    embedding.positionIds(pos, ids, dims);
     embedding.embeddingForward(f(out), ids, pos, wte, f(wpe), f(tte), dims);
   }
   embeddingBackward(
@@ -55,7 +56,8 @@ export class CpuBackend implements Backend<CpuTensor, Float32Array> {
     ids: Uint32Array,
     dims: EmbDims,
   ) {
-    const pos = embedding.positionIdsHost(ids, dims);
+    const pos = new Uint32Array(ids.length);
+    embedding.positionIds(pos, ids, dims);
     embedding.embeddingBackward(dwte, f(dwpe), f(dtte), f(dout), ids, pos, dims);
   }
 

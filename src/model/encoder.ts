@@ -392,8 +392,6 @@ export class Encoder<T, W> {
     const { be, cfg, C } = this;
     const n = this.names;
     const m = pass.mlm!;
-    const M = m.rows.length;
-    void M;
     const rowsCount = pass.opts.mlm!.rows.length;
     const V = cfg.vocabSize;
     const dlogp = be.empty([rowsCount], "mlm.dlogp");

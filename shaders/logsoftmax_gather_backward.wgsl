@@ -1,0 +1,33 @@
+// logsoftmax_gather_backward: gradient of logp[m] = logits[m, targets[m]] - lse[m]:
+//   dlogits[m, v] = dlogp[m] * (onehot(targets[m])[v] - exp(logits[m, v] - lse[m]))
+// Overwrites dlogits. Buffers: dlogits (M, V) overwritten, dlogp (M), logits (M, V), lse (M),
+// targets (M) u32.
+// Dispatch: (ceil(V / (WG * E)), M) workgroups; workgroup (x, m) covers v in [x*WG*E, (x+1)*WG*E)
+// with each thread looping over E values strided by WG. On llvmpipe each workgroup has a fixed
+// cost: one element per thread (a flat grid of M*V threads) measured ~2x slower at V = 50265, on a
+// busy 2-core machine (M = 3: 0.66-0.75 ms vs 0.35 ms with WG = 64, E = 64; M = 16: 5.5-6.2 vs
+// 2.7 ms).
+struct Params { M: u32, V: u32 }
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read_write> dlogits: array<f32>;
+@group(0) @binding(2) var<storage, read> dlogp: array<f32>;
+@group(0) @binding(3) var<storage, read> logits: array<f32>;
+@group(0) @binding(4) var<storage, read> lse: array<f32>;
+@group(0) @binding(5) var<storage, read> targets: array<u32>;
+override WG: u32 = 64u;
+override E: u32 = 64u;
+
+@compute @workgroup_size(WG)
+fn main(@builtin(local_invocation_id) lid: vec3u, @builtin(workgroup_id) wid: vec3u) {
+  let m = wid.y;
+  if (m >= p.M) { return; }
+  let g = dlogp[m];
+  let l = lse[m];
+  let t = targets[m];
+  let row = m * p.V;
+  let end = min(p.V, (wid.x + 1u) * WG * E);
+  for (var v = wid.x * WG * E + lid.x; v < end; v += WG) {
+    let onehot = select(0.0, 1.0, v == t);
+    dlogits[row + v] = g * (onehot - exp(logits[row + v] - l));
+  }
+}
