@@ -8,6 +8,7 @@ Usage: l3mask <command> [options]
 
 Commands:
   doctor     show the WebGPU adapter, its limits, and run a matmul self-check
+  inspect    a model's architecture, size, tokenizer and the device memory it needs
   help       show this message
 
 Options:
@@ -19,6 +20,7 @@ type Command = (args: string[]) => Promise<void>;
 
 const COMMANDS: Record<string, () => Promise<Command>> = {
   doctor: async () => (await import("./src/cli/doctor.ts")).doctor,
+  inspect: async () => (await import("./src/cli/inspect.ts")).inspect,
 };
 
 async function main(argv: string[]): Promise<number> {

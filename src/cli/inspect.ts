@@ -1,0 +1,65 @@
+/** `l3mask inspect --model M`: architecture, size, tokenizer and the device memory it needs. */
+import { join } from "node:path";
+import { readHfConfig } from "../io/config.ts";
+import { resolveModel } from "../io/hub.ts";
+import { readSafetensorsHeader } from "../io/safetensors.ts";
+import { loadTokenizer } from "../io/tokenizer.ts";
+import { estimateMemory, formatBytes } from "../model/memory.ts";
+import { parse } from "./args.ts";
+import { UserError } from "../errors.ts";
+
+const USAGE = `Usage: l3mask inspect --model M [--batch B] [--max-length T] [--offline]
+
+Prints a model's architecture, parameter count, vocabulary, tokenizer kind and the device memory
+scoring and training need. M is a local directory (config.json, tokenizer.json,
+model.safetensors) or a Hugging Face hub id.
+
+  --batch B        batch size for the memory estimate (default 64)
+  --max-length T   tokens per text (default 128)
+  --offline        never touch the network (also HF_HUB_OFFLINE=1)`;
+
+export async function inspect(args: string[]): Promise<void> {
+  const { values } = parse("inspect", args, {
+    model: { type: "string" },
+    batch: { type: "string" },
+    "max-length": { type: "string" },
+    offline: { type: "boolean" },
+  }, USAGE);
+  if (!values.model) throw new UserError("--model is required (a directory or a hub id)");
+  const B = positiveInt(values.batch ?? "64", "--batch");
+  const T = positiveInt(values["max-length"] ?? "128", "--max-length");
+  const dir = await resolveModel(values.model, { offline: values.offline, progress: (m) => console.error(m) });
+  const info = await readHfConfig(join(dir, "config.json"));
+  const cfg = info.config;
+  const header = await readSafetensorsHeader(join(dir, "model.safetensors"));
+  const tok = await loadTokenizer(dir);
+  const dtypes = new Map<string, number>();
+  let fileParams = 0;
+  for (const e of header.entries) {
+    const n = e.shape.reduce((a, b) => a * b, 1);
+    fileParams += n;
+    dtypes.set(e.dtype, (dtypes.get(e.dtype) ?? 0) + n);
+  }
+  const mem = estimateMemory(cfg, { B, T, mlmRows: Math.ceil(B * T * 0.15) });
+  const memScore = estimateMemory(cfg, { B: 1, T, mlmRows: T }, { mlm: true, classifier: false });
+  const lines = [
+    ["model", `${values.model}${dir !== values.model ? ` (${dir})` : ""}`],
+    ["architecture", `${cfg.modelType} (${info.architectures.join(", ") || "no architectures field"})`],
+    ["layers / hidden / heads", `${cfg.layers} / ${cfg.hidden} / ${cfg.heads} (intermediate ${cfg.intermediate})`],
+    ["positions", `${cfg.maxPositions}`],
+    ["vocabulary", `${cfg.vocabSize} (tokenizer: ${tok.kind}, ${tok.vocabSize} entries)`],
+    ["labels", info.labels ? `${info.labels.length}: ${info.labels.join(", ")}` : "none in config"],
+    ["parameters (l3mask)", `${(mem.params / 1e6).toFixed(2)} M (encoder + MLM head${cfg.numLabels >= 2 ? " + classifier" : ""})`],
+    ["tensors in file", `${header.entries.length}, ${(fileParams / 1e6).toFixed(2)} M values (${[...dtypes].map(([d, n]) => `${d} ${(n / 1e6).toFixed(2)}M`).join(", ")})`],
+    ["device memory, score", `${formatBytes(memScore.inferenceBytes)} (weights ${formatBytes(memScore.paramBytes)} + activations of one ${T}-token forward)`],
+    ["device memory, train", `${formatBytes(mem.trainingBytes)} (weights + gradients + AdamW moments ${formatBytes(4 * mem.paramBytes)}, activations of ${B} x ${T} tokens ${formatBytes(mem.activationBytes)})`],
+  ];
+  const w = Math.max(...lines.map(([k]) => k.length));
+  for (const [k, v] of lines) console.log(`${k.padEnd(w)}  ${v}`);
+}
+
+function positiveInt(s: string, flag: string): number {
+  const n = Number(s);
+  if (!Number.isInteger(n) || n < 1) throw new UserError(`${flag} must be a positive integer, got '${s}'`);
+  return n;
+}
