@@ -114,6 +114,7 @@ export class GpuContext {
 
   /** Overwrite a tensor's contents from the host (ordered before the next submit). */
   write(t: GpuTensor, data: Float32Array | Uint32Array | Int32Array): void {
+    if (data.length === 0) return; // a zero-byte writeBuffer panics in some runtimes
     // Recorded work that reads the old contents must be submitted first.
     if (this.encoder) this.flush();
     this.device.queue.writeBuffer(t.buffer, t.byteOffset, data as Float32Array<ArrayBuffer>);
