@@ -9,6 +9,7 @@ Usage: l3mask <command> [options]
 Commands:
   doctor     show the WebGPU adapter, its limits, and run a matmul self-check
   inspect    a model's architecture, size, tokenizer and the device memory it needs
+  score      token-wise pseudo-likelihood and L3Masking mask probabilities of a dataset
   help       show this message
 
 Options:
@@ -21,6 +22,7 @@ type Command = (args: string[]) => Promise<void>;
 const COMMANDS: Record<string, () => Promise<Command>> = {
   doctor: async () => (await import("./src/cli/doctor.ts")).doctor,
   inspect: async () => (await import("./src/cli/inspect.ts")).inspect,
+  score: async () => (await import("./src/cli/score.ts")).score,
 };
 
 async function main(argv: string[]): Promise<number> {

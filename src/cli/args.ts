@@ -4,21 +4,30 @@ import { UserError } from "../errors.ts";
 
 export type Options = NonNullable<ParseArgsConfig["options"]>;
 
-export function parse<T extends Options>(command: string, args: string[], options: T, usage: string) {
+type Values<T extends Options> = {
+  [K in keyof T]?: T[K]["type"] extends "boolean" ? boolean : string;
+};
+
+export function parse<T extends Options>(
+  command: string,
+  args: string[],
+  options: T,
+  usage: string,
+): { values: Values<T>; positionals: string[] } {
+  let parsed;
   try {
-    const parsed = parseArgs({
+    parsed = parseArgs({
       args,
       options: { ...options, help: { type: "boolean", short: "h" } },
       allowPositionals: true,
       strict: true,
     });
-    if (parsed.values.help) {
-      console.log(usage);
-      Deno.exit(0);
-    }
-    return parsed;
   } catch (e) {
-    if (e instanceof UserError) throw e;
     throw new UserError(`${(e as Error).message}. See 'l3mask ${command} --help'.`);
   }
+  if ((parsed.values as Record<string, unknown>).help) {
+    console.log(usage);
+    Deno.exit(0);
+  }
+  return { values: parsed.values as Values<T>, positionals: parsed.positionals };
 }

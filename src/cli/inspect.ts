@@ -7,6 +7,7 @@ import { loadTokenizer } from "../io/tokenizer.ts";
 import { estimateMemory, formatBytes } from "../model/memory.ts";
 import { parse } from "./args.ts";
 import { UserError } from "../errors.ts";
+import { positiveInt } from "./flags.ts";
 
 const USAGE = `Usage: l3mask inspect --model M [--batch B] [--max-length T] [--offline]
 
@@ -56,10 +57,4 @@ export async function inspect(args: string[]): Promise<void> {
   ];
   const w = Math.max(...lines.map(([k]) => k.length));
   for (const [k, v] of lines) console.log(`${k.padEnd(w)}  ${v}`);
-}
-
-function positiveInt(s: string, flag: string): number {
-  const n = Number(s);
-  if (!Number.isInteger(n) || n < 1) throw new UserError(`${flag} must be a positive integer, got '${s}'`);
-  return n;
 }

@@ -1,0 +1,88 @@
+/** `l3mask doctor`: the adapter, its limits and features, and a matmul self-check with GFLOP/s. */
+import { createContext, type GpuContext } from "../gpu/context.ts";
+import { UserError } from "../errors.ts";
+import { linearForward } from "../kernels/linear.ts";
+import * as cpu from "../cpu/linear.ts";
+import { parse } from "./args.ts";
+
+const USAGE = `Usage: l3mask doctor [--size N]
+
+Prints the WebGPU adapter (name, backend, fallback or not), its limits and features, then checks a
+matmul against the CPU reference and prints its speed.
+
+  --size N   square matmul size for the speed check (default 512)`;
+
+const LIMITS = [
+  "maxStorageBufferBindingSize",
+  "maxBufferSize",
+  "maxStorageBuffersPerShaderStage",
+  "maxComputeWorkgroupStorageSize",
+  "maxComputeInvocationsPerWorkgroup",
+  "maxComputeWorkgroupsPerDimension",
+] as const;
+
+export async function doctor(args: string[]): Promise<void> {
+  const { values } = parse("doctor", args, { size: { type: "string" } }, USAGE);
+  const size = Number(values.size ?? 512);
+  if (!Number.isInteger(size) || size < 8 || size > 4096) {
+    throw new UserError(`--size must be an integer in 8..4096, got '${values.size}'`);
+  }
+  let ctx: GpuContext;
+  try {
+    ctx = await createContext();
+  } catch (e) {
+    throw new UserError((e as Error).message);
+  }
+  const a = ctx.adapter;
+  console.log(`adapter:   ${a.description}`);
+  console.log(`vendor:    ${a.vendor || "-"}   architecture: ${a.architecture || "-"}`);
+  console.log(`fallback:  ${a.isFallback ? "yes (software adapter: expect CPU speed)" : "no"}`);
+  console.log("limits:");
+  for (const k of LIMITS) console.log(`  ${k.padEnd(36)} ${ctx.limits[k]}`);
+  console.log(`features:  ${[...ctx.device.features].sort().join(", ") || "-"}`);
+
+  const ok = await selfCheck(ctx, 67, 45, 33);
+  console.log(`self-check (67x45 · 33x45ᵀ vs CPU): ${ok.pass ? "pass" : "FAIL"} (max abs error ${ok.maxErr.toExponential(2)})`);
+  const gflops = await speed(ctx, size);
+  console.log(`matmul ${size}x${size}x${size}: ${gflops.toFixed(2)} GFLOP/s`);
+  ctx.destroy();
+  if (!ok.pass) throw new UserError("the matmul self-check failed: this adapter computes wrong results");
+}
+
+function seeded(n: number, seed: number): Float32Array {
+  const out = new Float32Array(n);
+  let s = seed >>> 0;
+  for (let i = 0; i < n; i++) {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    out[i] = s / 2 ** 32 - 0.5;
+  }
+  return out;
+}
+
+async function selfCheck(ctx: GpuContext, M: number, K: number, N: number) {
+  const x = seeded(M * K, 1), w = seeded(N * K, 2), b = seeded(N, 3);
+  const gx = ctx.upload(x, [M, K]), gw = ctx.upload(w, [N, K]), gb = ctx.upload(b, [N]);
+  const gy = ctx.empty([M, N]);
+  linearForward(ctx, gy, gx, gw, gb, { M, K, N });
+  const got = await ctx.read(gy);
+  const want = new Float32Array(M * N);
+  cpu.linearForward(want, x, w, b, { M, K, N });
+  let maxErr = 0;
+  for (let i = 0; i < want.length; i++) maxErr = Math.max(maxErr, Math.abs(got[i] - want[i]));
+  ctx.release(gx, gw, gb, gy);
+  return { pass: maxErr < 1e-4, maxErr };
+}
+
+async function speed(ctx: GpuContext, n: number): Promise<number> {
+  const x = ctx.upload(seeded(n * n, 4), [n, n]), w = ctx.upload(seeded(n * n, 5), [n, n]);
+  const y = ctx.empty([n, n]);
+  linearForward(ctx, y, x, w, null, { M: n, K: n, N: n });
+  await ctx.sync();
+  const reps = 5;
+  const t0 = performance.now();
+  for (let i = 0; i < reps; i++) linearForward(ctx, y, x, w, null, { M: n, K: n, N: n });
+  await ctx.sync();
+  const sec = (performance.now() - t0) / 1000;
+  ctx.release(x, w, y);
+  return (2 * n * n * n * reps) / sec / 1e9;
+}

@@ -1,0 +1,41 @@
+/** SPEC §7 output: JSONL (one line per input row) and CSV (one row per token). */
+export interface ScoredRow {
+  row: number;
+  text: string;
+  tokens: string[];
+  ids: number[];
+  word: (number | null)[];
+  plt: (number | null)[];
+  logp: (number | null)[];
+  mask_prob: number[];
+}
+
+export function formatScoreJsonl(rows: ScoredRow[]): string {
+  return rows.map((r) =>
+    JSON.stringify({
+      row: r.row,
+      text: r.text,
+      tokens: r.tokens,
+      ids: r.ids,
+      word: r.word,
+      plt: r.plt,
+      logp: r.logp,
+      mask_prob: r.mask_prob,
+    })
+  ).join("\n") + (rows.length ? "\n" : "");
+}
+
+function csvField(s: string): string {
+  return /[",\n\r]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s;
+}
+
+export function formatScoreCsv(rows: ScoredRow[]): string {
+  const lines = ["row,position,token,id,word,plt,logp,mask_prob"];
+  for (const r of rows) {
+    r.tokens.forEach((tok, i) => {
+      const num = (x: number | null) => (x === null ? "" : String(x));
+      lines.push([r.row, i, csvField(tok), r.ids[i], num(r.word[i]), num(r.plt[i]), num(r.logp[i]), r.mask_prob[i]].join(","));
+    });
+  }
+  return lines.join("\n") + "\n";
+}

@@ -1,0 +1,99 @@
+/**
+ * Token-wise pseudo-likelihood on the GPU (SPEC §2): masked copies of many texts batched by
+ * length under a token budget, one forward per batch with the vocabulary projection and
+ * log-softmax at each copy's target row only. Deterministic (dropout off).
+ */
+import type { GpuContext } from "../gpu/context.ts";
+import { Encoder } from "../model/encoder.ts";
+import { GpuBackend } from "../model/gpu_backend.ts";
+import type { ModelConfig } from "../model/config.ts";
+import { gpuStore, type HostParams, releaseGpuStore } from "../model/weights.ts";
+import { type CopyBatch, planBatches } from "./batches.ts";
+import { type MaskedCopy, scoredPositions, writeCopy } from "./copies.ts";
+
+export interface TokenizedText {
+  ids: number[];
+  words: (number | null)[];
+  special: boolean[];
+}
+
+export interface ScoreOptions {
+  /** Tokens (rows x padded length) per forward; default 8192. */
+  budgetTokens?: number;
+  /** Called after each batch with the copies done so far and the tokens they hold. */
+  onBatch?: (done: { copies: number; tokens: number; texts: number[]; logp: Float64Array[] }) => void | Promise<void>;
+}
+
+export class PltScorer {
+  private readonly model: Encoder<import("../gpu/tensor.ts").GpuTensor, import("../gpu/chunked.ts").ChunkedTensor>;
+
+  constructor(
+    readonly ctx: GpuContext,
+    readonly cfg: ModelConfig,
+    params: HostParams,
+    readonly ids: { mask: number; pad: number },
+  ) {
+    const store = gpuStore(ctx, cfg, params);
+    this.model = new Encoder(new GpuBackend(ctx), cfg, store, { mlm: true, classifier: false });
+  }
+
+  /** Most copies per batch whose (copies, V) logits fit one storage binding. */
+  get maxRows(): number {
+    return Math.max(1, Math.floor(this.ctx.maxBindingBytes / (4 * this.cfg.vocabSize)));
+  }
+
+  /**
+   * Log-probability of each scored token of each text (NaN at unscored positions). Texts that
+   * finish are reported through onBatch so callers can checkpoint them.
+   */
+  async score(texts: TokenizedText[], opts: ScoreOptions = {}): Promise<Float64Array[]> {
+    const copies: MaskedCopy[] = [];
+    const remaining = texts.map(() => 0);
+    texts.forEach((t, i) => {
+      for (const pos of scoredPositions(t.special)) copies.push({ text: i, pos });
+      remaining[i] = scoredPositions(t.special).length;
+    });
+    const out = texts.map((t) => new Float64Array(t.ids.length).fill(NaN));
+    const lengths = texts.map((t) => t.ids.length);
+    const batches = planBatches(copies, lengths, {
+      budgetTokens: opts.budgetTokens ?? 8192,
+      maxRows: this.maxRows,
+    });
+    let done = 0, tokens = 0;
+    for (const batch of batches) {
+      const logp = await this.runBatch(batch, texts);
+      const finished: number[] = [];
+      batch.copies.forEach((c, i) => {
+        out[c.text][c.pos] = logp[i];
+        if (--remaining[c.text] === 0) finished.push(c.text);
+      });
+      done += batch.copies.length;
+      tokens += batch.copies.reduce((s, c) => s + lengths[c.text], 0);
+      await opts.onBatch?.({ copies: done, tokens, texts: finished, logp: out });
+    }
+    return out;
+  }
+
+  private async runBatch(batch: CopyBatch, texts: TokenizedText[]): Promise<Float32Array> {
+    const B = batch.copies.length, T = batch.T;
+    const ids = new Uint32Array(B * T);
+    const mask = new Uint32Array(B * T);
+    const rows = new Uint32Array(B);
+    const targets = new Uint32Array(B);
+    batch.copies.forEach((c, b) => {
+      const t = texts[c.text];
+      writeCopy(ids.subarray(b * T, (b + 1) * T), t.ids, t.words, t.special, c.pos, this.ids.mask, this.ids.pad);
+      mask.fill(1, b * T, b * T + t.ids.length);
+      rows[b] = b * T + c.pos;
+      targets[b] = t.ids[c.pos];
+    });
+    const pass = this.model.forward({ B, T, ids, mask }, { mlm: { rows, targets }, train: false, seed: 0 });
+    const logp = (await this.ctx.read(pass.mlm!.logp)).slice(0, B);
+    this.model.releasePass(pass);
+    return logp;
+  }
+
+  release(): void {
+    releaseGpuStore(this.ctx, this.model.params);
+  }
+}
