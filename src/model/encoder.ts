@@ -54,6 +54,19 @@ interface LayerActs<T> {
   rstd2: T;
 }
 
+export interface ClsActs<T> {
+  rows: T;
+  x: T;
+  xDrop: T;
+  pre: T;
+  pooled: T;
+  pooledDrop: T;
+  logits: T;
+  probs: T;
+  losses: T; // (B)
+  labels: T;
+}
+
 export interface Pass<T> {
   batch: Batch;
   opts: ForwardOptions;
@@ -76,19 +89,8 @@ export interface Pass<T> {
     lse: T;
     logp: T; // (M) log-probability of each target
   };
-  cls: null | {
-    rows: T;
-    x: T;
-    xDrop: T;
-    pre: T;
-    pooled: T;
-    pooledDrop: T;
-    logits: T;
-    probs: T;
-    losses: T; // (B)
-    labels: T;
-  };
-}
+  cls: ClsActs<T> | null;
+
 
 /** splitmix32: a per-site dropout seed from the step seed, so sites draw independent masks. */
 export function siteSeed(seed: number, site: number): number {
@@ -218,7 +220,7 @@ export class Encoder<T, W> {
 
     const pass: Pass<T> = { batch, opts, maskAdd, emb, embMean, embRstd, layers, hidden: h, mlm: null, cls: null };
     if (opts.mlm) pass.mlm = this.mlmForward(h, opts.mlm);
-    if (opts.labels) pass.cls = this.clsForward(h, batch, opts);
+    if (opts.labels) pass.cls = this.clsForward(h, batch.B, batch.T, opts);
     return pass;
   }
 
@@ -248,15 +250,19 @@ export class Encoder<T, W> {
     return { rows, targets, sel, t, gt, mean, rstd, tn, logits, lse, logp };
   }
 
-  private clsForward(hidden: T, batch: Batch, opts: ForwardOptions): NonNullable<Pass<T>["cls"]> {
+  /**
+   * The classification head on features: the row b*T of `hidden` ((B*T, C)) is example b's
+   * <s>/[CLS] vector. With T = 1, `hidden` is a (B, C) matrix of cached features (the META-TARTAN
+   * dev head trains on those).
+   */
+  clsForward(hidden: T, B: number, T: number, opts: ForwardOptions): ClsActs<T> {
     const { be, cfg, C } = this;
     const n = this.names;
-    const B = batch.B;
     const K = cfg.numLabels;
     const labelsHost = opts.labels!;
     if (labelsHost.length !== B) throw new Error(`${labelsHost.length} labels for a batch of ${B}`);
     const rowsHost = new Uint32Array(B);
-    for (let b = 0; b < B; b++) rowsHost[b] = b * batch.T; // the <s>/[CLS] token
+    for (let b = 0; b < B; b++) rowsHost[b] = b * T; // the <s>/[CLS] token
     const rows = be.uploadU32(rowsHost, "cls.rows");
     const labels = be.uploadU32(labelsHost, "cls.labels");
     const x = be.empty([B, C], "cls.x");
@@ -297,7 +303,7 @@ export class Encoder<T, W> {
     };
     let dh = be.zeros([B, T, C], "dh");
     if (pass.mlm && w.mlm !== 0) this.mlmBackward(pass, dh, grads, g, w.mlm);
-    if (pass.cls && w.cls !== 0) this.clsBackward(pass, dh, g, w.cls);
+    if (pass.cls && w.cls !== 0) this.clsBackward(pass.cls, B, opts, dh, grads, w.cls);
 
     const ad = { B, T, NH, HS };
     const lin = { M: N, K: C, N: C };
@@ -419,13 +425,16 @@ export class Encoder<T, W> {
     be.release(dsel);
   }
 
-  private clsBackward(pass: Pass<T>, dh: T, g: (name: string) => T, weight: number): void {
+  /** Backward of clsForward: head gradients accumulate into `grads`, dh (rows b*T) += dx. */
+  clsBackward(c: ClsActs<T>, B: number, opts: ForwardOptions, dh: T, grads: Store<T, W>, weight: number): void {
     const { be, cfg, C } = this;
     const n = this.names;
-    const c = pass.cls!;
-    const B = pass.batch.B;
     const K = cfg.numLabels;
-    const opts = pass.opts;
+    const g = (name: string) => {
+      const t = grads.t.get(name);
+      if (!t) throw new Error(`gradient '${name}' is missing`);
+      return t;
+    };
     const site = 1 + cfg.layers * 3;
     const roberta = cfg.modelType === "roberta";
     const dlogits = be.empty([B, K], "cls.dlogits");

@@ -1,0 +1,222 @@
+/**
+ * Multi-head self-attention with an additive key mask, split into composable pieces so attention
+ * dropout (a separate kernel) can sit between the softmax and the weighted sum:
+ *
+ *   forward:  attentionScores -> [dropout(att)] -> attentionContext
+ *   backward: attentionContextBackward (with the dropped att) -> [dropoutBackward(datt)]
+ *             -> attentionScoresBackward (with the un-dropped att)
+ *
+ * q, k, v and out are (B, T, C) with C = NH * HS, head h in columns h*HS..(h+1)*HS (what separate
+ * query/key/value Linear layers produce). HS must be a multiple of 4 (vec4 loads). Every output
+ * here is overwritten, none accumulated.
+ *
+ * Speed: the products run in 16-wide register tiles, so T a multiple of 16 wastes nothing; with
+ * T % 4 == 0 the (T, T) tensors also move as vec4 (about 1.3x faster overall than T % 4 != 0).
+ * Callers that pad batches should pad T to a multiple of 16 (masked keys cost nothing extra).
+ */
+import type { GpuContext } from "../gpu/context.ts";
+import type { GpuTensor } from "../gpu/tensor.ts";
+
+export interface AttentionDims {
+  B: number;
+  T: number;
+  NH: number;
+  HS: number;
+}
+
+// Register tiles, as spelled out in the shaders.
+const SCORES_ROWS = 16; // attention_scores: query rows per thread
+const QK_TILE = 16; // attention_qk: 16 x 16 tile
+const PV_ROWS = 16; // attention_pv: 16 rows
+const PV_VEC4 = 8; // attention_pv: 8 vec4 columns
+const WG = 8;
+const SOFTMAX_BWD_WG = 64;
+
+function check(name: string, d: AttentionDims, ts: [GpuTensor, number][]): void {
+  const { B, T, NH, HS } = d;
+  for (const [n, v] of Object.entries(d)) {
+    if (!Number.isInteger(v) || v < 1) throw new Error(`${name}: ${n} = ${v} must be >= 1`);
+  }
+  if (HS % 4 !== 0) throw new Error(`${name}: head size ${HS} must be a multiple of 4`);
+  if (NH > 65535 || B > 65535) throw new Error(`${name}: NH ${NH} and B ${B} must be <= 65535`);
+  for (const [t, numel] of ts) {
+    if (t.numel !== numel) {
+      throw new Error(
+        `${name}: '${t.label}' has ${t.numel} values, expected ${numel} for B=${B} T=${T} NH=${NH} HS=${HS}`,
+      );
+    }
+  }
+}
+
+/**
+ * A writable (T, T)-row tensor is bound twice, as f32 and as vec4; the shader's VEC4 override
+ * (rows 16-byte aligned: T % 4 == 0) picks one, and the other binding gets a small dummy.
+ */
+function attViews(
+  ctx: GpuContext,
+  t: GpuTensor,
+  T: number,
+): [GpuTensor, GpuTensor, GpuTensor] {
+  const dummy = ctx.empty([4], "attention unused view");
+  return T % 4 === 0 ? [dummy, t, dummy] : [t, dummy, dummy];
+}
+
+/** att[b,h,i,j] = softmax_j(q_i . k_j / sqrt(HS) + maskAdd[b,j]) per head; overwrites att. */
+export function attentionScores(
+  ctx: GpuContext,
+  att: GpuTensor, // (B, NH, T, T)
+  q: GpuTensor, // (B, T, C)
+  k: GpuTensor, // (B, T, C)
+  maskAdd: GpuTensor, // (B, T): 0 for real tokens, large negative (-1e9) for padding keys
+  dims: AttentionDims,
+): void {
+  const { B, T, NH, HS } = dims;
+  const btc = B * T * NH * HS;
+  check("attentionScores", dims, [[att, B * NH * T * T], [q, btc], [k, btc], [maskAdd, B * T]]);
+  const [f32View, vec4View, dummy] = attViews(ctx, att, T);
+  ctx.run("attention_scores", {
+    buffers: [f32View, q, k, maskAdd, vec4View],
+    u32: [T, NH, HS],
+    f32: [1 / Math.sqrt(HS)],
+    workgroups: [Math.ceil(Math.ceil(T / SCORES_ROWS) / WG), NH, B],
+    overrides: { WG, VEC4: T % 4 === 0 ? 1 : 0 },
+  });
+  ctx.release(dummy);
+}
+
+/** out[b,i,h*HS+d] = alpha * sum_s w(b,h,i,s) y[b,s,h*HS+d], w untransposed or transposed. */
+function weightedSum(
+  ctx: GpuContext,
+  out: GpuTensor, // (B, T, C)
+  w: GpuTensor, // (B, NH, T, T)
+  y: GpuTensor, // (B, T, C)
+  transposed: boolean,
+  alpha: number,
+  dims: AttentionDims,
+): void {
+  const { B, T, NH, HS } = dims;
+  const threads = Math.ceil(T / PV_ROWS) * Math.ceil(HS / 4 / PV_VEC4);
+  const vec4 = T % 4 === 0;
+  ctx.run("attention_pv", {
+    buffers: [out, w, y, w],
+    u32: [T, NH, HS, transposed ? 1 : T, transposed ? T : 1],
+    f32: [alpha],
+    workgroups: [Math.ceil(threads / WG), NH, B],
+    overrides: { WG, VEC4: vec4 ? 1 : 0, TRANSPOSED: vec4 && transposed ? 1 : 0 },
+  });
+}
+
+/** out[b,i,h*HS+d] = sum_j att[b,h,i,j] v[b,j,h*HS+d]; att may be any weights; overwrites out. */
+export function attentionContext(
+  ctx: GpuContext,
+  out: GpuTensor, // (B, T, C)
+  att: GpuTensor, // (B, NH, T, T)
+  v: GpuTensor, // (B, T, C)
+  dims: AttentionDims,
+): void {
+  const { B, T, NH, HS } = dims;
+  const btc = B * T * NH * HS;
+  check("attentionContext", dims, [[out, btc], [att, B * NH * T * T], [v, btc]]);
+  weightedSum(ctx, out, att, v, false, 1, dims);
+}
+
+/** datt = dout vᵀ and dv = attᵀ dout per head; overwrites both. */
+export function attentionContextBackward(
+  ctx: GpuContext,
+  datt: GpuTensor, // (B, NH, T, T)
+  dv: GpuTensor, // (B, T, C)
+  dout: GpuTensor, // (B, T, C)
+  att: GpuTensor, // (B, NH, T, T): the weights the forward used (after dropout, if any)
+  v: GpuTensor, // (B, T, C)
+  dims: AttentionDims,
+): void {
+  const { B, T, NH, HS } = dims;
+  const btc = B * T * NH * HS;
+  const btt = B * NH * T * T;
+  check("attentionContextBackward", dims, [[datt, btt], [dv, btc], [dout, btc], [att, btt], [
+    v,
+    btc,
+  ]]);
+  const tiles = Math.ceil(T / QK_TILE) ** 2;
+  const [dattF32, dattVec4, dummy] = attViews(ctx, datt, T);
+  ctx.run("attention_qk", {
+    buffers: [dattF32, dout, v, dattVec4],
+    u32: [T, NH, HS],
+    workgroups: [Math.ceil(tiles / WG), NH, B],
+    overrides: { WG, VEC4: T % 4 === 0 ? 1 : 0 },
+  });
+  ctx.release(dummy);
+  weightedSum(ctx, dv, att, dout, true, 1, dims);
+}
+
+/**
+ * Softmax backward dS = att * (datt - sum_j datt * att), then dq = dS k / sqrt(HS) and
+ * dk = dSᵀ q / sqrt(HS); overwrites dq and dk. A scratch dS is taken from the pool and released.
+ */
+export function attentionScoresBackward(
+  ctx: GpuContext,
+  dq: GpuTensor, // (B, T, C)
+  dk: GpuTensor, // (B, T, C)
+  datt: GpuTensor, // (B, NH, T, T)
+  att: GpuTensor, // (B, NH, T, T): the softmax output (before dropout)
+  q: GpuTensor, // (B, T, C)
+  k: GpuTensor, // (B, T, C)
+  dims: AttentionDims,
+): void {
+  const { B, T, NH, HS } = dims;
+  const btc = B * T * NH * HS;
+  const btt = B * NH * T * T;
+  check("attentionScoresBackward", dims, [[dq, btc], [dk, btc], [datt, btt], [att, btt], [q, btc], [
+    k,
+    btc,
+  ]]);
+  const ds = ctx.empty([B, NH, T, T], "attention dS");
+  const rows = B * NH * T;
+  const [dsF32, dsVec4, dummy] = attViews(ctx, ds, T);
+  ctx.run("attention_softmax_backward", {
+    buffers: [dsF32, datt, att, dsVec4, datt, att],
+    u32: [rows, T],
+    workgroups: ctx.grid1d(rows, SOFTMAX_BWD_WG),
+    overrides: { WG: SOFTMAX_BWD_WG, VEC4: T % 4 === 0 ? 1 : 0 },
+  });
+  ctx.release(dummy);
+  const scale = 1 / Math.sqrt(HS);
+  weightedSum(ctx, dq, ds, k, false, scale, dims);
+  weightedSum(ctx, dk, ds, q, true, scale, dims);
+  ctx.release(ds);
+}
+
+/** attentionScores then attentionContext (no dropout); att is kept for the backward pass. */
+export function attentionForward(
+  ctx: GpuContext,
+  out: GpuTensor, // (B, T, C)
+  att: GpuTensor, // (B, NH, T, T)
+  q: GpuTensor, // (B, T, C)
+  k: GpuTensor, // (B, T, C)
+  v: GpuTensor, // (B, T, C)
+  maskAdd: GpuTensor, // (B, T)
+  dims: AttentionDims,
+): void {
+  attentionScores(ctx, att, q, k, maskAdd, dims);
+  attentionContext(ctx, out, att, v, dims);
+}
+
+/** Backward of attentionForward (no dropout); overwrites dq, dk, dv. */
+export function attentionBackward(
+  ctx: GpuContext,
+  dq: GpuTensor, // (B, T, C)
+  dk: GpuTensor, // (B, T, C)
+  dv: GpuTensor, // (B, T, C)
+  dout: GpuTensor, // (B, T, C)
+  q: GpuTensor, // (B, T, C)
+  k: GpuTensor, // (B, T, C)
+  v: GpuTensor, // (B, T, C)
+  att: GpuTensor, // (B, NH, T, T)
+  dims: AttentionDims,
+): void {
+  const { B, T, NH } = dims;
+  const datt = ctx.empty([B, NH, T, T], "attention datt");
+  attentionContextBackward(ctx, datt, dv, dout, att, v, dims);
+  attentionScoresBackward(ctx, dq, dk, datt, att, q, k, dims);
+  ctx.release(datt);
+}
