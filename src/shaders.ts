@@ -80,3 +80,5 @@ import attention_qk from "../shaders/attention_qk.wgsl" with { type: "text" };
 SHADERS.attention_qk = attention_qk;
 import attention_softmax_backward from "../shaders/attention_softmax_backward.wgsl" with { type: "text" };
 SHADERS.attention_softmax_backward = attention_softmax_backward;
+import lead_linear from "../shaders/lead_linear.wgsl" with { type: "text" };
+SHADERS.lead_linear = lead_linear;

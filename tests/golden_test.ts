@@ -79,8 +79,18 @@ for (const name of ["tiny-bert", "tiny-roberta"] as const) {
     const got = await readGpuStore(ctx, m.config, grads);
     const names = Object.keys(tr.grads);
     assert.equal(names.length, got.size, "one gradient per parameter");
+    let globalMax = 0;
+    for (const pname of names) for (const x of tensor(tr.grads[pname]).data) globalMax = Math.max(globalMax, Math.abs(x));
     for (const pname of names) {
       const want = tensor(tr.grads[pname]).data;
+      if (pname.endsWith("attention.self.key.bias")) {
+        // Softmax is invariant to a per-row constant, so this gradient is exactly 0: PyTorch's is
+        // f64 rounding noise; ours must be f32 rounding noise relative to the other gradients.
+        let worst = 0;
+        for (const x of got.get(pname)!) worst = Math.max(worst, Math.abs(x));
+        assert.ok(worst <= 1e-6 * globalMax, `${name} ${pname}: ${worst} is not ~0 (largest gradient ${globalMax})`);
+        continue;
+      }
       const err = maxRelError(got.get(pname)!, want);
       assert.ok(err <= 1e-3, `${name} grad ${pname}: max relative error ${err.toExponential(2)} > 1e-3`);
     }

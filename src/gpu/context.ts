@@ -186,9 +186,15 @@ export class GpuContext {
           `${shader}: binding ${i + 1} ('${t.label}') is larger than one binding allows`,
         );
       }
+      if (t.byteOffset % this.limits.minStorageBufferOffsetAlignment !== 0) {
+        throw new Error(
+          `${shader}: binding ${i + 1} ('${t.label}') starts at byte ${t.byteOffset}, not a multiple of ` +
+            `${this.limits.minStorageBufferOffsetAlignment}`,
+        );
+      }
       entries.push({
         binding: i + 1,
-        resource: { buffer: t.buffer, offset: 0, size: t.byteLength },
+        resource: { buffer: t.buffer, offset: t.byteOffset, size: t.byteLength },
       });
     });
     const bindGroup = this.device.createBindGroup({
@@ -336,6 +342,7 @@ export async function createContext(opts: ContextOptions = {}): Promise<GpuConte
     "maxComputeWorkgroupSizeY",
     "maxComputeWorkgroupsPerDimension",
     "maxBindGroups",
+    "minStorageBufferOffsetAlignment",
   ] as const;
   const requiredLimits: Record<string, number> = {};
   for (const k of wanted) requiredLimits[k] = adapter.limits[k];

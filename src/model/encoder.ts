@@ -90,7 +90,7 @@ export interface Pass<T> {
     logp: T; // (M) log-probability of each target
   };
   cls: ClsActs<T> | null;
-
+}
 
 /** splitmix32: a per-site dropout seed from the step seed, so sites draw independent masks. */
 export function siteSeed(seed: number, site: number): number {

@@ -1,0 +1,57 @@
+/** Training examples: tokenized once, padded into batches, shuffled per epoch from the seed. */
+import { philoxUniform } from "../cpu/philox.ts";
+import type { L3Tokenizer } from "../io/tokenizer.ts";
+import type { DataRow } from "../data/read.ts";
+import type { Batch } from "../model/encoder.ts";
+
+export interface Example {
+  row: number;
+  ids: number[];
+  special: boolean[];
+  /** Label index (id2label order), -1 when the split has no label. */
+  label: number;
+  /** L3Masking mask probability per token (after scoring), else undefined. */
+  maskProb?: number[];
+}
+
+export function encodeRows(
+  tok: L3Tokenizer,
+  rows: DataRow[],
+  labels: string[],
+  maxLength: number,
+): Example[] {
+  const index = new Map(labels.map((l, i) => [l, i]));
+  return rows.map((r) => {
+    const e = tok.encode(r.text, { maxLength, pair: r.textPair ?? null });
+    return { row: r.row, ids: e.ids, special: e.special, label: r.label === undefined ? -1 : index.get(r.label) ?? -1 };
+  });
+}
+
+/** Pad examples to their longest (rounded up to a multiple of 4 for the vec4 attention path). */
+export function padBatch(examples: Example[], padId: number): Batch {
+  const B = examples.length;
+  const longest = Math.max(...examples.map((e) => e.ids.length));
+  const T = Math.ceil(longest / 4) * 4;
+  const ids = new Uint32Array(B * T).fill(padId);
+  const mask = new Uint32Array(B * T);
+  examples.forEach((e, b) => {
+    ids.set(e.ids, b * T);
+    mask.fill(1, b * T, b * T + e.ids.length);
+  });
+  return { B, T, ids, mask };
+}
+
+/** A permutation of 0..n-1 drawn from (seed, stream, epoch): Fisher-Yates on Philox uniforms. */
+export function shuffled(n: number, seed: number, stream: number, epoch: number): number[] {
+  const out = Array.from({ length: n }, (_, i) => i);
+  const base = (stream * 2 ** 20 + epoch) * 2 ** 24;
+  for (let i = n - 1; i > 0; i--) {
+    const j = Math.floor(philoxUniform(seed, base + i) * (i + 1));
+    [out[i], out[j]] = [out[j], out[i]];
+  }
+  return out;
+}
+
+export const STREAM_PRIMARY = 1;
+export const STREAM_MLM = 2;
+export const STREAM_DEV = 3;

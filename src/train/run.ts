@@ -1,0 +1,446 @@
+/**
+ * A training run end to end (SPEC §5): data, model, L3Masking mask probabilities, the epochs
+ * with evaluation, early stopping and the best checkpoint, the optional fine-tune phase, test
+ * scoring with the best checkpoint, predictions and the report. The run directory:
+ *
+ *   config.yaml        the resolved configuration
+ *   metrics.jsonl      one record per step / evaluation / event
+ *   best/              Hugging Face model: config.json (id2label), model.safetensors, tokenizer.json
+ *   state/             resume state: params, AdamW moments, trainer.json (atomic directory swap)
+ *   predictions/       dev.jsonl and test.jsonl of the best checkpoint
+ *   report.html        loss curves, dev metric, task weights
+ */
+import { join } from "node:path";
+import { checkLabelsSeen, checkTrainLabels } from "../data/labels.ts";
+import { readDataset } from "../data/read.ts";
+import { UserError } from "../errors.ts";
+import { createContext, type GpuContext } from "../gpu/context.ts";
+import { writeFileAtomic } from "../io/atomic.ts";
+import { toHfConfig } from "../io/config.ts";
+import { resolveModel } from "../io/hub.ts";
+import { openSafetensors, writeSafetensors } from "../io/safetensors.ts";
+import { loadTokenizer, type L3Tokenizer } from "../io/tokenizer.ts";
+import type { ModelConfig } from "../model/config.ts";
+import { modelNames, paramSpecs } from "../model/params.ts";
+import { type HostParams, loadCheckpoint } from "../model/weights.ts";
+import { renderTrainReport, type MetricRecord } from "../report/train_report.ts";
+import { defaultPltCacheDir } from "../score/cache.ts";
+import { computePlt, textMaskProbs } from "../score/pipeline.ts";
+import { Progress } from "../util/progress.ts";
+import type { TrainConfig } from "./config.ts";
+import { toYaml } from "./config.ts";
+import { type Example, encodeRows, shuffled, STREAM_MLM, STREAM_PRIMARY } from "./data.ts";
+import { evaluate, type Evaluation } from "./metrics.ts";
+import { Trainer, type TrainerSettings } from "./trainer.ts";
+
+interface RunState {
+  version: 1;
+  step: number;
+  epoch: number; // epoch in progress
+  batchInEpoch: number; // primary batches of `epoch` already done
+  phase: "main" | "finetune";
+  phaseEpochs: number; // epochs done in the current phase (finetune)
+  taskLogits: { cls: number; mlm: number };
+  adamOffset: number;
+  best: number; // best dev metric so far (-Infinity before the first evaluation)
+  bestStep: number;
+  badEvals: number;
+  metricsLines: number;
+  done: boolean;
+}
+
+export interface RunSummary {
+  outDir: string;
+  bestDev: number;
+  bestStep: number;
+  test?: Evaluation;
+  dev?: Evaluation;
+  steps: number;
+  seconds: number;
+}
+
+export async function runTraining(c: TrainConfig, opts: { resume: boolean; quiet?: boolean }): Promise<RunSummary> {
+  const t0 = performance.now();
+  const outDir = c.out!;
+  const say = (msg: string) => {
+    if (!opts.quiet) console.error(msg);
+  };
+  // ---- data
+  const read = (path: string) =>
+    readDataset(path, {
+      format: c.inputFormat,
+      textColumn: c.textColumn,
+      textPairColumn: c.textPairColumn ?? null,
+      labelColumn: c.labelColumn,
+      skipBadRows: c.skipBadRows,
+    });
+  const trainData = await read(c.train!);
+  const devData = await read(c.dev!);
+  const testData = c.test ? await read(c.test) : null;
+  const labels = checkTrainLabels(trainData);
+  checkLabelsSeen(labels, devData, c.train!);
+  if (testData) checkLabelsSeen(labels, testData, c.train!);
+  let trainRows = trainData.rows;
+  if (c.maxTrainExamples && trainRows.length > c.maxTrainExamples) {
+    const order = shuffled(trainRows.length, c.seed, 9, 0).slice(0, c.maxTrainExamples).sort((a, b) => a - b);
+    trainRows = order.map((i) => trainRows[i]);
+  }
+
+  // ---- model
+  const dir = await resolveModel(c.model!, { offline: c.offline, progress: say });
+  const tok = await loadTokenizer(dir);
+  const mtl = c.mode === "mtl";
+  const loaded = await loadCheckpoint(dir, { mlm: mtl ? true : "optional", classifier: "optional" }, {
+    numLabels: labels.length,
+    seed: c.seed,
+  });
+  const cfg: ModelConfig = { ...loaded.config, numLabels: labels.length, hiddenDropout: c.dropout, attentionDropout: c.dropout };
+  if (c.maxLength > cfg.maxPositions - (cfg.modelType === "roberta" ? cfg.padTokenId + 1 : 0)) {
+    throw new UserError(`--max-length ${c.maxLength} exceeds the model's ${cfg.maxPositions} positions`);
+  }
+  const train = encodeRows(tok, trainRows, labels, c.maxLength);
+  const dev = encodeRows(tok, devData.rows, labels, c.maxLength);
+  const test = testData ? encodeRows(tok, testData.rows, labels, c.maxLength) : [];
+
+  let ctx: GpuContext;
+  try {
+    ctx = await createContext();
+  } catch (e) {
+    throw new UserError((e as Error).message);
+  }
+
+  // ---- L3Masking: PLT of the training texts under the vanilla model (cached, never per batch)
+  if (mtl && c.masking === "l3") {
+    const plt = await computePlt(ctx, loaded, tok, trainRows.map((r) => r.text), {
+      maxLength: c.maxLength,
+      budgetTokens: c.batchTokens,
+      cacheDir: c.cacheDir ?? defaultPltCacheDir(),
+      progress: !opts.quiet,
+    });
+    // A pair's second text is not scored by PLT: its tokens get the mean rate pbar.
+    train.forEach((e, i) => {
+      const m = textMaskProbs(plt.scores[i], { pbar: c.pbar, complement: c.complement, overflow: c.overflow });
+      e.maskProb = e.ids.map((_, j) => (j < m.length && plt.scores[i].ids[j] === e.ids[j] ? m[j] : e.special[j] ? 0 : c.pbar));
+    });
+    say(`L3Masking: mask probabilities of ${train.length} texts (${plt.cached} from cache)`);
+  }
+
+  // ---- run directory
+  await Deno.mkdir(outDir, { recursive: true });
+  const metricsPath = join(outDir, "metrics.jsonl");
+  const stateDir = join(outDir, "state");
+  const micro = c.batchSize / c.gradAccum;
+  const stepsPerEpoch = Math.ceil(train.length / c.batchSize);
+  const totalSteps = c.maxSteps ?? stepsPerEpoch * c.maxEpochs;
+  const settings: TrainerSettings = {
+    mode: c.mode,
+    masking: c.masking,
+    weighting: c.weighting,
+    seed: c.seed,
+    batchSize: c.batchSize,
+    gradAccum: c.gradAccum,
+    mlmBatchSize: c.mlmBatchSize ?? c.batchSize,
+    pbar: c.pbar,
+    encoder: { lr: c.encoderLr, betas: c.encoderBetas as [number, number], eps: c.encoderEps, weightDecay: c.encoderWeightDecay, clipNorm: c.clipNorm },
+    head: { lr: c.headLr, betas: c.encoderBetas as [number, number], eps: c.encoderEps, weightDecay: c.headWeightDecay, clipNorm: c.clipNorm },
+    warmupRatio: c.warmupRatio,
+    totalSteps,
+    metaLr: c.metaLr,
+    devHead: { steps: c.devHeadSteps, lr: c.devHeadLr, weightDecay: c.devHeadWeightDecay, tol: c.devHeadTol, examples: c.devHeadExamples },
+  };
+  const trainer = new Trainer(ctx, cfg, loaded.params, settings, tok, dev);
+  let st: RunState = {
+    version: 1,
+    step: 0,
+    epoch: 0,
+    batchInEpoch: 0,
+    phase: "main",
+    phaseEpochs: 0,
+    taskLogits: trainer.state.taskLogits,
+    adamOffset: 0,
+    best: -Infinity,
+    bestStep: -1,
+    badEvals: 0,
+    metricsLines: 0,
+    done: false,
+  };
+  const records: MetricRecord[] = [];
+  if (opts.resume) {
+    const resumed = await loadState(stateDir, cfg);
+    if (!resumed) throw new UserError(`${outDir}: no state to resume from (state/ is missing); start without --resume`);
+    st = resumed.state;
+    trainer.loadParams(resumed.params, resumed.moments);
+    trainer.state = { step: st.step, taskLogits: { ...st.taskLogits }, adamOffset: st.adamOffset, constantLr: st.phase === "finetune" };
+    const lines = (await Deno.readTextFile(metricsPath).catch(() => "")).split("\n").filter((l) => l).slice(0, st.metricsLines);
+    for (const l of lines) records.push(JSON.parse(l));
+    await writeFileAtomic(metricsPath, lines.map((l) => l + "\n").join(""));
+    say(`resuming ${outDir} at step ${st.step} (epoch ${st.epoch + 1}, batch ${st.batchInEpoch})`);
+  } else {
+    await writeFileAtomic(metricsPath, "");
+    await writeFileAtomic(join(outDir, "config.yaml"), toYaml(c));
+  }
+  const metricsFile = await Deno.open(metricsPath, { append: true, create: true });
+  const log = async (r: MetricRecord) => {
+    records.push(r);
+    await metricsFile.write(new TextEncoder().encode(JSON.stringify(r) + "\n"));
+    st.metricsLines++;
+  };
+
+  const hfExtras = { head: "classification" as const, labels, original: loaded.raw };
+  const saveBest = async () => {
+    const params = await trainer.readParams();
+    await saveHfModel(join(outDir, "best"), cfg, params, tok, dir, hfExtras);
+  };
+  const evalDev = async (epoch: number, phase: "main" | "finetune"): Promise<boolean> => {
+    const probs = await trainer.predict(dev, micro);
+    const ev = evaluate(dev.map((e) => e.label), probs, labels.length);
+    const value = c.metric === "accuracy" ? ev.accuracy : ev.macroF1;
+    const improved = value > st.best;
+    if (improved) {
+      st.best = value;
+      st.bestStep = st.step;
+      st.badEvals = 0;
+      await saveBest();
+    } else st.badEvals++;
+    await log({ type: "eval", step: st.step, epoch, phase, split: "dev", accuracy: ev.accuracy, macro_f1: ev.macroF1, loss: ev.loss, best: improved });
+    say(`  dev @ step ${st.step}: accuracy ${ev.accuracy.toFixed(4)}, macro-F1 ${ev.macroF1.toFixed(4)}${improved ? " (best)" : ""}`);
+    return improved;
+  };
+
+  const phases: { name: "main" | "finetune"; epochs: number; patience: number }[] = [
+    { name: "main", epochs: c.maxEpochs, patience: c.patience },
+  ];
+  if (c.finetuneEpochs > 0) phases.push({ name: "finetune", epochs: c.finetuneEpochs, patience: c.finetunePatience });
+  const progress = new Progress("train", totalSteps, "steps");
+  let examples = 0;
+  const tStart = performance.now();
+  for (const phase of phases) {
+    if (st.done) break;
+    if (phase.name === "finetune" && st.phase === "main") {
+      // Continue from the best checkpoint, primary task only, fresh AdamW at the fine-tune lr.
+      await reloadBest(trainer, join(outDir, "best"), cfg);
+      st.phase = "finetune";
+      st.adamOffset = st.step;
+      st.epoch = 0;
+      st.batchInEpoch = 0;
+      st.badEvals = 0;
+      await log({ type: "event", step: st.step, message: `fine-tune phase: lr ${c.finetuneLr}, ${phase.epochs} epochs` });
+    }
+    if (st.phase !== phase.name) continue;
+    if (phase.name === "finetune") {
+      // Moments start at zero when the phase starts; a resumed run keeps the saved ones.
+      trainer.resetOptimizer({
+        encoder: { ...settings.encoder, lr: c.finetuneLr },
+        head: { ...settings.head, lr: c.finetuneLr },
+      }, st.step === st.adamOffset);
+      trainer.state.adamOffset = st.adamOffset;
+      trainer.state.constantLr = true;
+    }
+    let stop = false;
+    let orders = { epoch: -1, primary: [] as number[], mlm: [] as number[] };
+    while (!stop) {
+      if (st.batchInEpoch >= stepsPerEpoch) {
+        st.epoch++;
+        st.batchInEpoch = 0;
+      }
+      if (st.epoch >= phase.epochs || (phase.name === "main" && st.step >= totalSteps)) break;
+      if (orders.epoch !== st.epoch) {
+        orders = {
+          epoch: st.epoch,
+          primary: shuffled(train.length, c.seed, STREAM_PRIMARY + (phase.name === "finetune" ? 10 : 0), st.epoch),
+          mlm: shuffled(train.length, c.seed, STREAM_MLM, st.epoch),
+        };
+      }
+      const b = st.batchInEpoch;
+      const idx = orders.primary.slice(b * c.batchSize, (b + 1) * c.batchSize);
+      const primary = chunk(idx.map((i) => train[i]), micro);
+      const mlmN = settings.mlmBatchSize;
+      const mlmIdx = orders.mlm.slice((b * mlmN) % train.length, (b * mlmN) % train.length + mlmN);
+      const mlmBatch = mtl && phase.name === "main"
+        ? chunk(mlmIdx.map((i) => train[i]), Math.max(1, Math.ceil(mlmN / c.gradAccum)))
+        : null;
+      const t1 = performance.now();
+      const r = await trainer.step(primary, mlmBatch);
+      st.step = trainer.state.step;
+      st.taskLogits = { ...trainer.state.taskLogits };
+      st.batchInEpoch++;
+      examples += idx.length;
+      const dt = (performance.now() - t1) / 1000;
+      if (!Number.isFinite(r.lossCls) || (r.lossMlm !== null && !Number.isFinite(r.lossMlm))) {
+        await log({
+          type: "event",
+          step: st.step,
+          message: `non-finite loss (classification ${r.lossCls}, MLM ${r.lossMlm}); stopped, keeping the last good checkpoint`,
+        });
+        metricsFile.close();
+        throw new UserError(
+          `training diverged at step ${st.step}: loss is ${r.lossCls}/${r.lossMlm}. The last good model is in ` +
+            `${join(outDir, "best")} and the last good state in ${stateDir}; lower --encoder-lr or raise --warmup-ratio`,
+        );
+      }
+      await log({
+        type: "step",
+        step: st.step,
+        epoch: st.epoch,
+        phase: phase.name,
+        loss_cls: r.lossCls,
+        loss_mlm: r.lossMlm,
+        weights: r.weights,
+        lr_encoder: r.lrEncoder,
+        lr_head: r.lrHead,
+        grad_norm_encoder: r.gradNormEncoder,
+        grad_norm_head: r.gradNormHead,
+        examples_per_s: idx.length / dt,
+        time: (performance.now() - tStart) / 1000,
+      });
+      progress.update(
+        st.step,
+        `epoch ${st.epoch + 1}, loss ${r.lossCls.toFixed(4)}${r.lossMlm !== null ? `/${r.lossMlm.toFixed(4)}` : ""}` +
+          (r.weights ? `, w ${r.weights.cls.toFixed(3)}/${r.weights.mlm.toFixed(3)}` : "") +
+          `, ${(examples / ((performance.now() - tStart) / 1000)).toFixed(1)} ex/s`,
+      );
+      const endOfEpoch = st.batchInEpoch === stepsPerEpoch;
+      const evalNow = c.evalEvery === "epoch" ? endOfEpoch : st.step % c.evalEvery === 0;
+      if (evalNow) {
+        await evalDev(st.epoch, phase.name);
+        if (st.badEvals >= phase.patience) {
+          await log({ type: "event", step: st.step, message: `early stop: ${st.badEvals} evaluations without improvement` });
+          say(`early stop after ${st.badEvals} evaluations without improvement`);
+          stop = true;
+          st.epoch = phase.epochs; // the phase is over
+        }
+        await saveState(stateDir, st, trainer, false);
+      }
+    }
+  }
+  progress.finish(st.step);
+  st.done = true;
+
+  // ---- test with the best checkpoint; predictions of dev and test
+  await reloadBest(trainer, join(outDir, "best"), cfg);
+  const predsDir = join(outDir, "predictions");
+  const summary: RunSummary = { outDir, bestDev: st.best, bestStep: st.bestStep, steps: st.step, seconds: 0 };
+  for (const [split, exs, rows] of [["dev", dev, devData.rows], ["test", test, testData?.rows ?? []]] as const) {
+    if (!exs.length) continue;
+    const probs = await trainer.predict(exs as Example[], micro);
+    const ev = evaluate(exs.map((e) => e.label), probs, labels.length);
+    await writePredictions(join(predsDir, `${split}.jsonl`), rows, exs as Example[], probs, labels);
+    if (split === "test") {
+      summary.test = ev;
+      await log({ type: "eval", step: st.step, epoch: st.epoch, phase: st.phase, split: "test", accuracy: ev.accuracy, macro_f1: ev.macroF1, loss: ev.loss, best: true });
+    } else summary.dev = ev;
+  }
+  metricsFile.close();
+  await saveState(stateDir, st, trainer, true);
+  summary.seconds = (performance.now() - t0) / 1000;
+  const html = renderTrainReport(records, {
+    settings: Object.fromEntries(Object.entries(c).filter(([, v]) => v !== undefined && typeof v !== "object").map(([k, v]) => [k, v as string])),
+    labels,
+    summary: {
+      "best dev": st.best,
+      "best step": st.bestStep,
+      ...(summary.test ? { "test accuracy": summary.test.accuracy, "test macro-F1": summary.test.macroF1 } : {}),
+      "wall time (s)": Number(summary.seconds.toFixed(1)),
+    },
+  });
+  await writeFileAtomic(join(outDir, "report.html"), html);
+  trainer.release();
+  ctx.destroy();
+  return summary;
+}
+
+function chunk<X>(xs: X[], n: number): X[][] {
+  const out: X[][] = [];
+  for (let i = 0; i < xs.length; i += n) out.push(xs.slice(i, i + n));
+  return out;
+}
+
+/** Save a Hugging Face sequence-classification model (config.json, model.safetensors, tokenizer.json). */
+export async function saveHfModel(
+  dir: string,
+  cfg: ModelConfig,
+  params: HostParams,
+  _tok: L3Tokenizer,
+  srcDir: string,
+  extras: Parameters<typeof toHfConfig>[1],
+): Promise<void> {
+  await Deno.mkdir(dir, { recursive: true });
+  const specs = paramSpecs(cfg, { mlm: params.has(modelNames(cfg).mlmBias), classifier: true });
+  await writeSafetensors(
+    join(dir, "model.safetensors"),
+    specs.map((p) => ({ name: p.name, shape: p.shape, data: params.get(p.name)! })),
+    { format: "pt" },
+  );
+  await writeFileAtomic(join(dir, "config.json"), JSON.stringify(toHfConfig(cfg, extras), null, 2) + "\n");
+  await writeFileAtomic(join(dir, "tokenizer.json"), await Deno.readFile(join(srcDir, "tokenizer.json")));
+}
+
+async function reloadBest(trainer: Trainer, dir: string, cfg: ModelConfig): Promise<void> {
+  using reader = await openSafetensors(join(dir, "model.safetensors"));
+  const host: HostParams = new Map();
+  for (const p of trainer.specs) {
+    if (!reader.entries.has(p.name)) throw new Error(`${dir}: best checkpoint lacks '${p.name}'`);
+    host.set(p.name, await reader.read(p.name));
+  }
+  void cfg;
+  trainer.loadParams(host);
+}
+
+async function writePredictions(
+  path: string,
+  rows: readonly { row: number }[],
+  exs: Example[],
+  probs: Float32Array,
+  labels: string[],
+): Promise<void> {
+  const K = labels.length;
+  const lines = exs.map((e, i) => {
+    const p = Array.from(probs.subarray(i * K, (i + 1) * K));
+    let best = 0;
+    for (let k = 1; k < K; k++) if (p[k] > p[best]) best = k;
+    return JSON.stringify({ row: rows[i].row, label: e.label >= 0 ? labels[e.label] : null, pred: labels[best], probs: p });
+  });
+  await Deno.mkdir(join(path, ".."), { recursive: true });
+  await writeFileAtomic(path, lines.join("\n") + "\n");
+}
+
+/** Write state/ atomically: into state.new/, then swap directories. */
+async function saveState(dir: string, st: RunState, trainer: Trainer, done: boolean): Promise<void> {
+  const tmp = `${dir}.new`;
+  await Deno.remove(tmp, { recursive: true }).catch(() => {});
+  await Deno.mkdir(tmp, { recursive: true });
+  const params = await trainer.readParams();
+  const { m, v } = await trainer.readMoments();
+  const asList = (h: HostParams) => [...h].map(([name, data]) => ({ name, shape: [data.length], data }));
+  await writeSafetensors(join(tmp, "params.safetensors"), asList(params));
+  await writeSafetensors(join(tmp, "adam_m.safetensors"), asList(m));
+  await writeSafetensors(join(tmp, "adam_v.safetensors"), asList(v));
+  await writeFileAtomic(join(tmp, "trainer.json"), JSON.stringify({ ...st, done }, null, 2) + "\n");
+  await Deno.remove(`${dir}.old`, { recursive: true }).catch(() => {});
+  await Deno.rename(dir, `${dir}.old`).catch(() => {});
+  await Deno.rename(tmp, dir);
+  await Deno.remove(`${dir}.old`, { recursive: true }).catch(() => {});
+}
+
+async function loadState(dir: string, cfg: ModelConfig): Promise<{ state: RunState; params: HostParams; moments: { m: HostParams; v: HostParams } } | null> {
+  let use = dir;
+  try {
+    await Deno.stat(join(dir, "trainer.json"));
+  } catch {
+    use = `${dir}.old`;
+    try {
+      await Deno.stat(join(use, "trainer.json"));
+    } catch {
+      return null;
+    }
+  }
+  const state = JSON.parse(await Deno.readTextFile(join(use, "trainer.json"))) as RunState;
+  const read = async (f: string) => {
+    using r = await openSafetensors(join(use, f));
+    const out: HostParams = new Map();
+    for (const name of r.entries.keys()) out.set(name, await r.read(name));
+    return out;
+  };
+  void cfg;
+  return { state, params: await read("params.safetensors"), moments: { m: await read("adam_m.safetensors"), v: await read("adam_v.safetensors") } };
+}

@@ -1,0 +1,464 @@
+/**
+ * `train` (SPEC §5): STL, or MTL with an MLM auxiliary task masked by RTM or L3Masking and
+ * weighted fixed (1/K) or by META-TARTAN. Every tensor operation runs on the GPU; per optimizer
+ * step the host reads back only the losses (and, with meta weighting, the two cosines).
+ *
+ * Determinism: data order, masks, dropout and dev-head draws are functions of (seed, epoch,
+ * step), so a run resumed from its state directory continues bit-identically.
+ */
+import { join } from "node:path";
+import type { GpuContext } from "../gpu/context.ts";
+import type { ChunkedTensor } from "../gpu/chunked.ts";
+import type { GpuTensor } from "../gpu/tensor.ts";
+import { scaleAccumulate } from "../kernels/scale.ts";
+import { cosineSimilarity } from "../kernels/norm.ts";
+import { maskBatch, replacementIds } from "../mask/masking.ts";
+import type { ModelConfig } from "../model/config.ts";
+import { Encoder, type Store } from "../model/encoder.ts";
+import { GpuBackend } from "../model/gpu_backend.ts";
+import { modelNames, type ParamSpec, paramSpecs } from "../model/params.ts";
+import { gpuStore, gpuZerosLike, type HostParams, initParam, readGpuStore, releaseGpuStore } from "../model/weights.ts";
+import type { L3Tokenizer } from "../io/tokenizer.ts";
+import { type Example, padBatch, shuffled, STREAM_DEV, STREAM_MLM, STREAM_PRIMARY } from "./data.ts";
+import { GroupOptimizer, type GroupSettings, type GStore } from "./optimizer.ts";
+import { linearSchedule } from "./schedule.ts";
+
+export interface TrainerSettings {
+  mode: "stl" | "mtl";
+  masking: "rtm" | "l3";
+  weighting: "fixed" | "meta";
+  seed: number;
+  batchSize: number;
+  gradAccum: number;
+  mlmBatchSize: number;
+  pbar: number;
+  encoder: GroupSettings;
+  head: GroupSettings;
+  warmupRatio: number;
+  totalSteps: number;
+  metaLr: number;
+  devHead: { steps: number; lr: number; weightDecay: number; tol: number; examples: number };
+}
+
+export interface StepLog {
+  lossCls: number;
+  lossMlm: number | null;
+  weights: { cls: number; mlm: number } | null;
+  lrEncoder: number;
+  lrHead: number;
+  gradNormEncoder: number;
+  gradNormHead: number;
+  devHeadSteps: number | null;
+  cosines: { cls: number; mlm: number } | null;
+}
+
+/** The trainer's resumable state besides the tensors. */
+export interface TrainerState {
+  step: number; // optimizer steps taken
+  taskLogits: { cls: number; mlm: number };
+  /** Steps taken before the current AdamW moments started (bias correction restarts there). */
+  adamOffset: number;
+  /** Constant learning rate (the fine-tune phase) instead of the warm-up/decay schedule. */
+  constantLr: boolean;
+}
+
+type T = GpuTensor;
+type W = ChunkedTensor;
+
+export class Trainer {
+  readonly be: GpuBackend;
+  readonly specs: ParamSpec[];
+  readonly params: GStore;
+  readonly model: Encoder<T, W>;
+  private gPrim: GStore;
+  private gMlm: GStore | null = null;
+  private moments: { m: GStore; v: GStore };
+  private encOpt: GroupOptimizer;
+  private headOpt: GroupOptimizer;
+  /** Shared encoder parameters (the cosine's flat vector): encoder group minus the MLM head. */
+  private readonly shared: Set<string>;
+  private readonly mlmHead: Set<string>;
+  private readonly randomIds: Uint32Array;
+  state: TrainerState = { step: 0, taskLogits: { cls: 0.5, mlm: 0.5 }, adamOffset: 0, constantLr: false };
+  private dev: DevHead | null = null;
+
+  constructor(
+    readonly ctx: GpuContext,
+    readonly cfg: ModelConfig,
+    host: HostParams,
+    public s: TrainerSettings,
+    readonly tok: L3Tokenizer,
+    readonly devExamples: Example[],
+  ) {
+    this.be = new GpuBackend(ctx);
+    const mtl = s.mode === "mtl";
+    const heads = { mlm: mtl, classifier: true };
+    this.specs = paramSpecs(cfg, heads);
+    const used = new Map(this.specs.map((p) => [p.name, host.get(p.name)!]));
+    this.params = gpuStore(ctx, cfg, used);
+    this.model = new Encoder(this.be, cfg, this.params, heads);
+    this.gPrim = gpuZerosLike(ctx, cfg, used, "grad");
+    if (mtl) this.gMlm = gpuZerosLike(ctx, cfg, used, "grad.mlm");
+    this.moments = { m: gpuZerosLike(ctx, cfg, used, "adam.m"), v: gpuZerosLike(ctx, cfg, used, "adam.v") };
+    const n = modelNames(cfg);
+    const wte = n.wte;
+    const mlmHeadNames = [`${n.mlmDense}.weight`, `${n.mlmDense}.bias`, `${n.mlmLn}.weight`, `${n.mlmLn}.bias`, n.mlmBias];
+    this.mlmHead = new Set(mtl ? mlmHeadNames : []);
+    this.shared = new Set(this.specs.filter((p) => p.group === "encoder" && !this.mlmHead.has(p.name)).map((p) => p.name));
+    const enc = this.specs.filter((p) => p.group === "encoder");
+    const head = this.specs.filter((p) => p.group === "head");
+    this.encOpt = new GroupOptimizer(ctx, enc, this.params, this.moments, s.encoder, wte);
+    this.headOpt = new GroupOptimizer(ctx, head, this.params, this.moments, s.head, wte);
+    this.randomIds = replacementIds(tok.vocabSize, (id) => tok.isSpecial(id));
+    const k = 2;
+    this.state.taskLogits = { cls: 1 / k, mlm: 1 / k };
+    if (mtl && s.weighting === "meta") this.dev = new DevHead(this, devExamples);
+  }
+
+  private zero(store: GStore): void {
+    for (const c of store.wte.chunks) this.ctx.fill(c.tensor, 0);
+    for (const t of store.t.values()) this.ctx.fill(t, 0);
+  }
+
+  /** Tensors of the shared encoder in a store, in a fixed order (word-embedding chunks first). */
+  sharedTensors(store: GStore): T[] {
+    const out: T[] = store.wte.chunks.map((c) => c.tensor);
+    for (const name of this.shared) if (name !== this.model.names.wte) out.push(store.t.get(name)!);
+    return out;
+  }
+
+  /**
+   * One optimizer step on a primary batch (and an MLM batch for mtl), each given as its
+   * micro-batches. Returns the losses and weights it applied.
+   */
+  async step(primary: Example[][], mlm: Example[][] | null): Promise<StepLog> {
+    const { ctx, s } = this;
+    const stepIndex = this.state.step; // 0-based: the schedule's current step
+    const A = primary.length;
+    this.zero(this.gPrim);
+    const clsLosses: T[] = [];
+    const mlmLogp: T[] = [];
+    let mlmRows = 0;
+    // 1. primary task (encoder + classifier) → gPrim
+    primary.forEach((mb, i) => {
+      const batch = padBatch(mb, this.tok.specialIds.pad);
+      const pass = this.model.forward(batch, {
+        labels: Uint32Array.from(mb.map((e) => e.label)),
+        train: true,
+        seed: dropoutSeed(s.seed, stepIndex, i, 0),
+      });
+      this.model.backward(pass, this.gPrim, { mlm: 0, cls: 1 / A });
+      clsLosses.push(keep(pass.cls!.losses, pass, "losses"));
+      this.model.releasePass(pass);
+    });
+    // 2. auxiliary MLM task → gMlm
+    if (mlm && this.gMlm) {
+      this.zero(this.gMlm);
+      mlm.forEach((mb, i) => {
+        const masked = maskBatch({
+          ids: mb.map((e) => e.ids),
+          scored: mb.map((e) => e.special.map((x) => !x)),
+          maskProb: s.masking === "l3" ? mb.map((e) => e.maskProb!) : undefined,
+          T: Math.ceil(Math.max(...mb.map((e) => e.ids.length)) / 4) * 4,
+          padId: this.tok.specialIds.pad,
+        }, {
+          mode: s.masking,
+          pbar: s.pbar,
+          maskId: this.tok.specialIds.mask,
+          randomIds: this.randomIds,
+          seed: s.seed,
+          step: stepIndex * A + i,
+        });
+        if (masked.rows.length === 0) return; // no scored token in the whole micro-batch
+        const batch = padBatch(mb, this.tok.specialIds.pad);
+        batch.ids = masked.ids;
+        const pass = this.model.forward(batch, {
+          mlm: { rows: masked.rows, targets: masked.targets },
+          train: true,
+          seed: dropoutSeed(s.seed, stepIndex, i, 1),
+        });
+        this.model.backward(pass, this.gMlm!, { mlm: 1 / A, cls: 0 });
+        mlmLogp.push(keep(pass.mlm!.logp, pass, "logp"));
+        mlmRows += masked.rows.length;
+        this.model.releasePass(pass);
+      });
+    }
+    // 3. task weights
+    let weights: { cls: number; mlm: number } | null = null;
+    let cosines: { cls: number; mlm: number } | null = null;
+    let devSteps: number | null = null;
+    let cosT: T | null = null;
+    const useMlm = mlm !== null && this.gMlm !== null;
+    if (useMlm) {
+      if (this.dev) {
+        devSteps = await this.dev.computeDevGradient(stepIndex);
+        cosT = ctx.empty([2], "cosines");
+        const gDev = this.sharedTensors(this.dev.grads);
+        const c0 = cosT.view(0, [1], "cos.cls"), c1 = ctx.empty([1], "cos.mlm");
+        cosineSimilarity(ctx, c0, gDev, this.sharedTensors(this.gPrim));
+        cosineSimilarity(ctx, c1, gDev, this.sharedTensors(this.gMlm!));
+        ctx.copy(c1, cosT, 4, 0, 4);
+        ctx.release(c1);
+      }
+    }
+    // One readback: losses (and cosines).
+    const reads = await ctx.readMany([...clsLosses, ...mlmLogp, ...(cosT ? [cosT] : [])]);
+    let lossCls = 0;
+    primary.forEach((mb, i) => {
+      for (let b = 0; b < mb.length; b++) lossCls += reads[i][b] / mb.length / A;
+    });
+    let lossMlm: number | null = null;
+    if (mlm) {
+      let sum = 0;
+      mlmLogp.forEach((t, i) => {
+        const r = reads[clsLosses.length + i];
+        for (let j = 0; j < t.numel; j++) sum -= r[j];
+      });
+      lossMlm = mlmRows ? sum / mlmRows : 0;
+    }
+    ctx.release(...clsLosses, ...mlmLogp);
+    if (useMlm) {
+      if (cosT) {
+        const c = reads[reads.length - 1];
+        cosines = { cls: c[0], mlm: c[1] };
+        this.state.taskLogits.cls += s.metaLr * c[0];
+        this.state.taskLogits.mlm += s.metaLr * c[1];
+        ctx.release(cosT);
+      }
+      weights = softmax2(this.state.taskLogits);
+      this.combine(weights);
+    }
+    // 4. clip each group and step
+    const lrScale = this.state.constantLr
+      ? 1
+      : linearSchedule(stepIndex, s.totalSteps, Math.round(s.warmupRatio * s.totalSteps));
+    const adamStep = stepIndex - this.state.adamOffset + 1;
+    this.encOpt.step(this.gPrim, lrScale, adamStep);
+    this.headOpt.step(this.gPrim, lrScale, adamStep);
+    const [ne, nh] = await ctx.readMany([this.encOpt.norm, this.headOpt.norm]);
+    this.state.step++;
+    return {
+      lossCls,
+      lossMlm,
+      weights,
+      lrEncoder: s.encoder.lr * lrScale,
+      lrHead: s.head.lr * lrScale,
+      gradNormEncoder: ne[0],
+      gradNormHead: nh[0],
+      devHeadSteps: devSteps,
+      cosines,
+    };
+  }
+
+  /** gPrim (shared) = w_cls gPrim + w_mlm gMlm; the MLM head gets its own gradient unscaled. */
+  private combine(w: { cls: number; mlm: number }): void {
+    const g = this.gMlm!;
+    const pairs: [T, T][] = this.params.wte.chunks.map((_, i) => [this.gPrim.wte.chunks[i].tensor, g.wte.chunks[i].tensor]);
+    for (const name of this.shared) if (name !== this.model.names.wte) pairs.push([this.gPrim.t.get(name)!, g.t.get(name)!]);
+    for (const [y, x] of pairs) scaleAccumulate(this.ctx, y, x, w.mlm, w.cls, y.numel);
+    for (const name of this.mlmHead) {
+      const y = this.gPrim.t.get(name)!;
+      scaleAccumulate(this.ctx, y, g.t.get(name)!, 1, 0, y.numel);
+    }
+  }
+
+  /** Class probabilities (N, K) of examples, in batches of `batchSize`, dropout off. */
+  async predict(examples: Example[], batchSize: number): Promise<Float32Array> {
+    const K = this.cfg.numLabels;
+    const out = new Float32Array(examples.length * K);
+    for (let i = 0; i < examples.length; i += batchSize) {
+      const mb = examples.slice(i, i + batchSize);
+      const pass = this.model.forward(padBatch(mb, this.tok.specialIds.pad), {
+        labels: new Uint32Array(mb.length),
+        train: false,
+        seed: 0,
+      });
+      const probs = await this.ctx.read(pass.cls!.probs);
+      out.set(probs.subarray(0, mb.length * K), i * K);
+      this.model.releasePass(pass);
+    }
+    return out;
+  }
+
+  /** Every parameter (and, for resume, the AdamW moments) on the host. */
+  async readParams(): Promise<HostParams> {
+    return await readGpuStore(this.ctx, this.cfg, this.params);
+  }
+  async readMoments(): Promise<{ m: HostParams; v: HostParams }> {
+    return { m: await readGpuStore(this.ctx, this.cfg, this.moments.m), v: await readGpuStore(this.ctx, this.cfg, this.moments.v) };
+  }
+  /** Overwrite parameters (and moments) from host arrays (resume, or reload of the best model). */
+  loadParams(params: HostParams, moments?: { m: HostParams; v: HostParams }): void {
+    write(this.ctx, this.cfg, this.params, params);
+    if (moments) {
+      write(this.ctx, this.cfg, this.moments.m, moments.m);
+      write(this.ctx, this.cfg, this.moments.v, moments.v);
+    }
+  }
+  /** Fresh optimizer moments (the final fine-tune phase restarts AdamW). */
+  resetOptimizer(settings: { encoder: GroupSettings; head: GroupSettings }, zeroMoments = true): void {
+    if (zeroMoments) {
+      this.zero(this.moments.m);
+      this.zero(this.moments.v);
+    }
+    this.s.encoder = settings.encoder;
+    this.s.head = settings.head;
+    this.encOpt.release();
+    this.headOpt.release();
+    const wte = this.model.names.wte;
+    this.encOpt = new GroupOptimizer(this.ctx, this.specs.filter((p) => p.group === "encoder"), this.params, this.moments, settings.encoder, wte);
+    this.headOpt = new GroupOptimizer(this.ctx, this.specs.filter((p) => p.group === "head"), this.params, this.moments, settings.head, wte);
+  }
+
+  release(): void {
+    releaseGpuStore(this.ctx, this.params);
+    releaseGpuStore(this.ctx, this.gPrim);
+    if (this.gMlm) releaseGpuStore(this.ctx, this.gMlm);
+    releaseGpuStore(this.ctx, this.moments.m);
+    releaseGpuStore(this.ctx, this.moments.v);
+    this.encOpt.release();
+    this.headOpt.release();
+    this.dev?.release();
+  }
+}
+
+function write(ctx: GpuContext, cfg: ModelConfig, store: GStore, host: HostParams): void {
+  const wte = modelNames(cfg).wte;
+  for (const [name, t] of store.t) {
+    const data = host.get(name);
+    if (!data) throw new Error(`state has no tensor '${name}'`);
+    ctx.write(t, data);
+  }
+  const w = host.get(wte)!;
+  for (const c of store.wte.chunks) ctx.write(c.tensor, w.subarray(c.rowStart * store.wte.cols, (c.rowStart + c.rows) * store.wte.cols));
+}
+
+/** A tensor of a pass kept past releasePass (moved out so the pass does not free it). */
+function keep(t: T, pass: { cls: unknown; mlm: unknown }, field: "losses" | "logp"): T {
+  if (field === "losses") (pass.cls as Record<string, unknown>).losses = null;
+  else (pass.mlm as Record<string, unknown>).logp = null;
+  return t;
+}
+
+function softmax2(l: { cls: number; mlm: number }): { cls: number; mlm: number } {
+  const m = Math.max(l.cls, l.mlm);
+  const a = Math.exp(l.cls - m), b = Math.exp(l.mlm - m);
+  return { cls: a / (a + b), mlm: b / (a + b) };
+}
+
+/** A dropout seed per (step, micro-batch, task), all distinct. */
+function dropoutSeed(seed: number, step: number, micro: number, task: number): number {
+  return (Math.imul(seed ^ 0x5bd1e995, 2654435761) + step * 4099 + micro * 7 + task) >>> 0;
+}
+
+/**
+ * META-TARTAN's dev head (SPEC §5 step 3): a fresh classification head trained for up to N steps
+ * on cached encoder features of a dev sample, then the gradient of its loss on a fresh dev sample
+ * with respect to the encoder.
+ */
+class DevHead {
+  readonly grads: GStore;
+  private readonly headParams: Map<string, T>;
+  private readonly headGrads: Map<string, T>;
+  private readonly model: Encoder<T, W>;
+  private readonly headSpecs: ParamSpec[];
+  private readonly moments: { m: GStore; v: GStore };
+  private readonly opt: GroupOptimizer;
+
+  constructor(readonly tr: Trainer, readonly dev: Example[]) {
+    const { ctx, cfg } = tr;
+    this.headSpecs = tr.specs.filter((p) => p.group === "head");
+    this.headParams = new Map(this.headSpecs.map((p) => [p.name, ctx.zeros([size(p)], `devhead:${p.name}`)]));
+    this.headGrads = new Map(this.headSpecs.map((p) => [p.name, ctx.zeros([size(p)], `devhead.grad:${p.name}`)]));
+    // Encoder gradient store: its own tensors for the shared encoder, the dev head's for the head.
+    const host: HostParams = new Map(tr.specs.filter((p) => p.group === "encoder").map((p) => [p.name, new Float32Array(size(p))]));
+    const enc = gpuZerosLike(ctx, cfg, host, "grad.dev");
+    this.grads = { wte: enc.wte, t: new Map([...enc.t, ...this.headGrads]) };
+    const merged: Store<T, W> = { wte: tr.params.wte, t: new Map([...tr.params.t, ...this.headParams]) };
+    this.model = new Encoder(tr.be, cfg, merged, { mlm: tr.s.mode === "mtl", classifier: true });
+    const m = new Map(this.headSpecs.map((p) => [p.name, ctx.zeros([size(p)], `devhead.m:${p.name}`)]));
+    const v = new Map(this.headSpecs.map((p) => [p.name, ctx.zeros([size(p)], `devhead.v:${p.name}`)]));
+    this.moments = { m: { wte: tr.params.wte, t: m }, v: { wte: tr.params.wte, t: v } };
+    const d = tr.s.devHead;
+    this.opt = new GroupOptimizer(ctx, this.headSpecs, { wte: tr.params.wte, t: this.headParams }, this.moments, {
+      lr: d.lr,
+      betas: [0.9, 0.999],
+      eps: 1e-8,
+      weightDecay: d.weightDecay,
+      clipNorm: Infinity,
+    }, modelNames(cfg).wte);
+  }
+
+  private sample(step: number, draw: number): Example[] {
+    const n = Math.min(this.tr.s.devHead.examples, this.dev.length);
+    return shuffled(this.dev.length, this.tr.s.seed, STREAM_DEV, step * 2 + draw).slice(0, n).map((i) => this.dev[i]);
+  }
+
+  /** Train a fresh head, then leave g_dev (encoder) in this.grads. Returns the head steps taken. */
+  async computeDevGradient(step: number): Promise<number> {
+    const { ctx, cfg } = this.tr;
+    const be = this.tr.be;
+    const d = this.tr.s.devHead;
+    // Fresh head: seeded per step.
+    this.headSpecs.forEach((p, i) => ctx.write(this.headParams.get(p.name)!, initParam(p, this.tr.s.seed + 7919 * (step + 1), i)));
+    for (const t of [...this.moments.m.t.values(), ...this.moments.v.t.values()]) ctx.fill(t, 0);
+    // Cached encoder features of the first dev sample (encoder frozen, dropout off).
+    const ex = this.sample(step, 0);
+    const B = ex.length;
+    const pass = this.model.forward(padBatch(ex, this.tr.tok.specialIds.pad), { train: false, seed: 0 });
+    const rows = be.uploadU32(Uint32Array.from(ex.map((_, b) => b * pass.batch.T)), "dev.rows");
+    const feats = be.empty([B, cfg.hidden], "dev.features");
+    be.gatherRows(feats, pass.hidden, rows, { M: B, C: cfg.hidden });
+    this.model.releasePass(pass);
+    be.release(rows);
+    const labels = Uint32Array.from(ex.map((e) => e.label));
+    let prev = Infinity;
+    let steps = 0;
+    for (; steps < d.steps; steps++) {
+      for (const t of this.headGrads.values()) ctx.fill(t, 0);
+      const opts = { labels, train: true, seed: (step * 131 + steps) >>> 0 };
+      const c = this.model.clsForward(feats, B, 1, opts);
+      const dFeats = be.zeros([B, cfg.hidden], "dev.dfeatures");
+      this.model.clsBackward(c, B, opts, dFeats, this.grads, 1);
+      const losses = await ctx.read(c.losses);
+      be.release(dFeats, ...Object.values(c));
+      let loss = 0;
+      for (let b = 0; b < B; b++) loss += losses[b] / B;
+      this.opt.step({ wte: this.tr.params.wte, t: this.headGrads }, 1, steps + 1);
+      if (Math.abs(prev - loss) < d.tol) {
+        steps++;
+        break;
+      }
+      prev = loss;
+    }
+    be.release(feats);
+    // g_dev: the trained head's loss on a fresh dev sample, w.r.t. the encoder.
+    for (const c of this.grads.wte.chunks) ctx.fill(c.tensor, 0);
+    for (const t of this.grads.t.values()) ctx.fill(t, 0);
+    const ex2 = this.sample(step, 1);
+    const pass2 = this.model.forward(padBatch(ex2, this.tr.tok.specialIds.pad), {
+      labels: Uint32Array.from(ex2.map((e) => e.label)),
+      train: false,
+      seed: 0,
+    });
+    this.model.backward(pass2, this.grads, { mlm: 0, cls: 1 });
+    this.model.releasePass(pass2);
+    return steps;
+  }
+
+  release(): void {
+    const ctx = this.tr.ctx;
+    this.grads.wte.release(ctx);
+    for (const t of this.grads.t.values()) ctx.release(t);
+    for (const t of this.headParams.values()) ctx.release(t);
+    for (const t of [...this.moments.m.t.values(), ...this.moments.v.t.values()]) ctx.release(t);
+    this.opt.release();
+  }
+}
+
+function size(p: ParamSpec): number {
+  return p.shape.reduce((a, b) => a * b, 1);
+}
+
+export const RUN_FILES = { config: "config.yaml", metrics: "metrics.jsonl", best: "best", state: "state", report: "report.html" };
+export { join };
