@@ -327,7 +327,18 @@ export async function runTraining(c: TrainConfig, opts: { resume: boolean; quiet
     await writePredictions(join(predsDir, `${split}.jsonl`), rows, exs as Example[], probs, labels);
     if (split === "test") {
       summary.test = ev;
-      await log({ type: "eval", step: st.step, epoch: st.epoch, phase: st.phase, split: "test", accuracy: ev.accuracy, macro_f1: ev.macroF1, loss: ev.loss, best: true });
+      await log({
+        type: "eval",
+        step: st.step,
+        epoch: st.epoch,
+        phase: st.phase,
+        split: "test",
+        accuracy: ev.accuracy,
+        macro_f1: ev.macroF1,
+        loss: ev.loss,
+        best: false,
+        confusion: ev.confusion,
+      });
     } else summary.dev = ev;
   }
   metricsFile.close();
