@@ -10,6 +10,8 @@ Commands:
   doctor     show the WebGPU adapter, its limits, and run a matmul self-check
   inspect    a model's architecture, size, tokenizer and the device memory it needs
   score      token-wise pseudo-likelihood and L3Masking mask probabilities of a dataset
+  train      fine-tune a classifier: STL, or MTL with RTM or L3Masking, fixed or META-TARTAN weights
+  eval       accuracy, macro-F1 and predictions of a saved classifier
   help       show this message
 
 Options:
@@ -23,6 +25,8 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   doctor: async () => (await import("./src/cli/doctor.ts")).doctor,
   inspect: async () => (await import("./src/cli/inspect.ts")).inspect,
   score: async () => (await import("./src/cli/score.ts")).score,
+  train: async () => (await import("./src/cli/train.ts")).train,
+  eval: async () => (await import("./src/cli/eval.ts")).evalCommand,
 };
 
 async function main(argv: string[]): Promise<number> {

@@ -60,7 +60,14 @@ export async function loadCheckpoint(
   if (opts.numLabels !== undefined) config.numLabels = opts.numLabels;
   const file = join(dir, "model.safetensors");
   using reader = await openSafetensors(file);
-  const match = matchCheckpoint(file, reader.entries.values(), config, heads, join(dir, "config.json"));
+  // A classifier trained for another label set is re-initialised (transformers'
+  // ignore_mismatched_sizes): its output layer is dropped from the match.
+  const out = modelNames(config).clsOut;
+  const entries = [...reader.entries.values()].filter((e) =>
+    !(opts.numLabels !== undefined && (e.name === `${out}.weight` || e.name === `${out}.bias`) &&
+      e.shape[0] !== opts.numLabels)
+  );
+  const match = matchCheckpoint(file, entries, config, heads, join(dir, "config.json"));
   const specs = paramSpecs(config, { mlm: heads.mlm !== false, classifier: heads.classifier !== false });
   const params: HostParams = new Map();
   const initialised: string[] = [];

@@ -1,0 +1,100 @@
+/** `l3mask eval --model RUN_DIR/best --data F`: accuracy, macro-F1 and predictions of a saved model. */
+import { join } from "node:path";
+import { readDataset } from "../data/read.ts";
+import { checkLabelsSeen } from "../data/labels.ts";
+import { UserError } from "../errors.ts";
+import { createContext } from "../gpu/context.ts";
+import { writeFileAtomic } from "../io/atomic.ts";
+import { resolveModel } from "../io/hub.ts";
+import { loadTokenizer } from "../io/tokenizer.ts";
+import { loadCheckpoint } from "../model/weights.ts";
+import { encodeRows } from "../train/data.ts";
+import { evaluate } from "../train/metrics.ts";
+import { Trainer } from "../train/trainer.ts";
+import { parse } from "./args.ts";
+import { positiveInt } from "./flags.ts";
+
+const USAGE = `Usage: l3mask eval --model DIR --data F [--out PREDICTIONS.jsonl] [options]
+
+Scores a saved classifier (a run's best/ directory, or any Hugging Face
+*ForSequenceClassification checkpoint with id2label) on a labelled file and writes one
+prediction per row: {"row", "label", "pred", "probs"} with probs in id2label order.
+
+  --model DIR          the model directory (config.json with id2label, model.safetensors, tokenizer.json)
+  --data F             CSV, TSV or JSONL with text (and label) columns
+  --out FILE           predictions (default: stdout summary only)
+  --text-column NAME   default text;  --label-column NAME   default label
+  --max-length N       default 128;   --batch-size N        default 32
+  --offline            never touch the network`;
+
+export async function evalCommand(args: string[]): Promise<void> {
+  const { values } = parse("eval", args, {
+    model: { type: "string" },
+    data: { type: "string" },
+    out: { type: "string" },
+    "text-column": { type: "string" },
+    "label-column": { type: "string" },
+    "max-length": { type: "string" },
+    "batch-size": { type: "string" },
+    offline: { type: "boolean" },
+  }, USAGE);
+  if (!values.model || !values.data) throw new UserError("--model and --data are required. See 'l3mask eval --help'.");
+  const dir = await resolveModel(values.model, { offline: values.offline });
+  const tok = await loadTokenizer(dir);
+  const loaded = await loadCheckpoint(dir, { mlm: "optional", classifier: true });
+  const labels = loaded.labels;
+  if (!labels || labels.length < 2) {
+    throw new UserError(`${join(dir, "config.json")}: no id2label with at least 2 labels; eval needs a classifier`);
+  }
+  const data = await readDataset(values.data, {
+    textColumn: values["text-column"] ?? "text",
+    labelColumn: values["label-column"] ?? "label",
+  });
+  checkLabelsSeen(labels, data, join(dir, "config.json"));
+  const maxLength = positiveInt(values["max-length"] ?? "128", "--max-length");
+  const batch = positiveInt(values["batch-size"] ?? "32", "--batch-size");
+  const ctx = await createContext().catch((e) => {
+    throw new UserError((e as Error).message);
+  });
+  const cfg = { ...loaded.config, numLabels: labels.length };
+  const trainer = new Trainer(ctx, cfg, loaded.params, evalSettings(), tok, []);
+  const exs = encodeRows(tok, data.rows, labels, maxLength);
+  const probs = await trainer.predict(exs, batch);
+  const ev = evaluate(exs.map((e) => e.label), probs, labels.length);
+  if (values.out) {
+    const K = labels.length;
+    const lines = exs.map((e, i) => {
+      const p = Array.from(probs.subarray(i * K, (i + 1) * K));
+      const pred = p.indexOf(Math.max(...p));
+      return JSON.stringify({ row: e.row, label: labels[e.label], pred: labels[pred], probs: p });
+    });
+    await writeFileAtomic(values.out, lines.join("\n") + "\n");
+  }
+  trainer.release();
+  ctx.destroy();
+  console.log(`rows: ${exs.length}`);
+  console.log(`accuracy: ${ev.accuracy.toFixed(4)}`);
+  console.log(`macro-F1: ${ev.macroF1.toFixed(4)}`);
+  if (values.out) console.log(`predictions: ${values.out}`);
+}
+
+/** Settings for a forward-only Trainer (no optimizer steps are taken). */
+function evalSettings() {
+  const g = { lr: 0, betas: [0.9, 0.98] as [number, number], eps: 1e-6, weightDecay: 0, clipNorm: 1 };
+  return {
+    mode: "stl" as const,
+    masking: "rtm" as const,
+    weighting: "fixed" as const,
+    seed: 0,
+    batchSize: 1,
+    gradAccum: 1,
+    mlmBatchSize: 1,
+    pbar: 0.15,
+    encoder: g,
+    head: g,
+    warmupRatio: 0,
+    totalSteps: 1,
+    metaLr: 0,
+    devHead: { steps: 0, lr: 0, weightDecay: 0, tol: 0, examples: 0 },
+  };
+}
