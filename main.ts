@@ -41,7 +41,9 @@ async function main(argv: string[]): Promise<number> {
   }
   const load = COMMANDS[name];
   if (!load) {
-    console.error(`l3mask: unknown command '${name}'. Commands: ${Object.keys(COMMANDS).join(", ")}, help.`);
+    console.error(
+      `l3mask: unknown command '${name}'. Commands: ${Object.keys(COMMANDS).join(", ")}, help.`,
+    );
     return 2;
   }
   try {

@@ -40,11 +40,17 @@ import gather_rows_forward from "../shaders/gather_rows_forward.wgsl" with { typ
 SHADERS.gather_rows_forward = gather_rows_forward;
 import gather_rows_backward from "../shaders/gather_rows_backward.wgsl" with { type: "text" };
 SHADERS.gather_rows_backward = gather_rows_backward;
-import logsoftmax_gather_partials from "../shaders/logsoftmax_gather_partials.wgsl" with { type: "text" };
+import logsoftmax_gather_partials from "../shaders/logsoftmax_gather_partials.wgsl" with {
+  type: "text",
+};
 SHADERS.logsoftmax_gather_partials = logsoftmax_gather_partials;
-import logsoftmax_gather_forward from "../shaders/logsoftmax_gather_forward.wgsl" with { type: "text" };
+import logsoftmax_gather_forward from "../shaders/logsoftmax_gather_forward.wgsl" with {
+  type: "text",
+};
 SHADERS.logsoftmax_gather_forward = logsoftmax_gather_forward;
-import logsoftmax_gather_backward from "../shaders/logsoftmax_gather_backward.wgsl" with { type: "text" };
+import logsoftmax_gather_backward from "../shaders/logsoftmax_gather_backward.wgsl" with {
+  type: "text",
+};
 SHADERS.logsoftmax_gather_backward = logsoftmax_gather_backward;
 import cross_entropy_forward from "../shaders/cross_entropy_forward.wgsl" with { type: "text" };
 SHADERS.cross_entropy_forward = cross_entropy_forward;
@@ -52,15 +58,23 @@ import cross_entropy_backward from "../shaders/cross_entropy_backward.wgsl" with
 SHADERS.cross_entropy_backward = cross_entropy_backward;
 import layernorm_forward from "../shaders/layernorm_forward.wgsl" with { type: "text" };
 SHADERS.layernorm_forward = layernorm_forward;
-import layernorm_forward_scalar from "../shaders/layernorm_forward_scalar.wgsl" with { type: "text" };
+import layernorm_forward_scalar from "../shaders/layernorm_forward_scalar.wgsl" with {
+  type: "text",
+};
 SHADERS.layernorm_forward_scalar = layernorm_forward_scalar;
 import layernorm_backward from "../shaders/layernorm_backward.wgsl" with { type: "text" };
 SHADERS.layernorm_backward = layernorm_backward;
-import layernorm_backward_scalar from "../shaders/layernorm_backward_scalar.wgsl" with { type: "text" };
+import layernorm_backward_scalar from "../shaders/layernorm_backward_scalar.wgsl" with {
+  type: "text",
+};
 SHADERS.layernorm_backward_scalar = layernorm_backward_scalar;
-import layernorm_backward_dwdb_partial from "../shaders/layernorm_backward_dwdb_partial.wgsl" with { type: "text" };
+import layernorm_backward_dwdb_partial from "../shaders/layernorm_backward_dwdb_partial.wgsl" with {
+  type: "text",
+};
 SHADERS.layernorm_backward_dwdb_partial = layernorm_backward_dwdb_partial;
-import layernorm_backward_dwdb_reduce from "../shaders/layernorm_backward_dwdb_reduce.wgsl" with { type: "text" };
+import layernorm_backward_dwdb_reduce from "../shaders/layernorm_backward_dwdb_reduce.wgsl" with {
+  type: "text",
+};
 SHADERS.layernorm_backward_dwdb_reduce = layernorm_backward_dwdb_reduce;
 import gelu_forward from "../shaders/gelu_forward.wgsl" with { type: "text" };
 SHADERS.gelu_forward = gelu_forward;
@@ -78,7 +92,9 @@ import attention_pv from "../shaders/attention_pv.wgsl" with { type: "text" };
 SHADERS.attention_pv = attention_pv;
 import attention_qk from "../shaders/attention_qk.wgsl" with { type: "text" };
 SHADERS.attention_qk = attention_qk;
-import attention_softmax_backward from "../shaders/attention_softmax_backward.wgsl" with { type: "text" };
+import attention_softmax_backward from "../shaders/attention_softmax_backward.wgsl" with {
+  type: "text",
+};
 SHADERS.attention_softmax_backward = attention_softmax_backward;
 import lead_linear from "../shaders/lead_linear.wgsl" with { type: "text" };
 SHADERS.lead_linear = lead_linear;

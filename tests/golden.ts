@@ -13,7 +13,10 @@ export const FIXTURES = new URL("./fixtures/", import.meta.url).pathname;
 
 export function tensor(t: { shape: number[]; b64: string }): GoldenTensor {
   const bytes = decodeBase64(t.b64);
-  return { shape: t.shape, data: new Float32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 4) };
+  return {
+    shape: t.shape,
+    data: new Float32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 4),
+  };
 }
 
 export async function loadGolden(model: "tiny-bert" | "tiny-roberta"): Promise<Golden> {

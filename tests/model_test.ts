@@ -93,19 +93,38 @@ function runCpu(cfg: ModelConfig, params: HostParams): RunResult {
   model.backward(pass, grads, { mlm: 1, cls: 1 });
   const out: HostParams = new Map([[model.names.wte, grads.wte]]);
   for (const [k, v] of grads.t) out.set(k, v);
-  return { logp: pass.mlm!.logp as Float32Array, clsLosses: pass.cls!.losses as Float32Array, grads: out };
+  return {
+    logp: pass.mlm!.logp as Float32Array,
+    clsLosses: pass.cls!.losses as Float32Array,
+    grads: out,
+  };
 }
 
 function compare(gpu: RunResult, cpu: RunResult, label: string): void {
-  assertClose(gpu.logp, cpu.logp, { atol: 1e-5, rtol: 1e-4, label: `${label} MLM log-probabilities` });
-  assertClose(gpu.clsLosses, cpu.clsLosses, { atol: 1e-5, rtol: 1e-4, label: `${label} classification losses` });
+  assertClose(gpu.logp, cpu.logp, {
+    atol: 1e-5,
+    rtol: 1e-4,
+    label: `${label} MLM log-probabilities`,
+  });
+  assertClose(gpu.clsLosses, cpu.clsLosses, {
+    atol: 1e-5,
+    rtol: 1e-4,
+    label: `${label} classification losses`,
+  });
   assert.equal(gpu.grads.size, cpu.grads.size);
   for (const [name, want] of cpu.grads) {
     const got = gpu.grads.get(name)!;
     let scale = 0;
     for (const x of want) scale = Math.max(scale, Math.abs(x));
-    assert.ok(scale > 0 || name.endsWith("token_type_embeddings.weight"), `${name}: CPU gradient is all zero`);
-    assertClose(got, want, { atol: 1e-4 * scale + 1e-7, rtol: 1e-3, label: `${label} grad ${name}` });
+    assert.ok(
+      scale > 0 || name.endsWith("token_type_embeddings.weight"),
+      `${name}: CPU gradient is all zero`,
+    );
+    assertClose(got, want, {
+      atol: 1e-4 * scale + 1e-7,
+      rtol: 1e-3,
+      label: `${label} grad ${name}`,
+    });
   }
 }
 
@@ -113,9 +132,12 @@ for (const kind of ["bert", "roberta"] as const) {
   const cfg = tinyConfig(kind);
   const params = initParams(paramSpecs(cfg, { mlm: true, classifier: true }), 7, 0.2);
 
-  gpuTest(`${kind}: composed model forward+backward (dropout on), GPU vs CPU, every gradient`, async (ctx) => {
-    compare(await runGpu(ctx, cfg, params), runCpu(cfg, params), kind);
-  });
+  gpuTest(
+    `${kind}: composed model forward+backward (dropout on), GPU vs CPU, every gradient`,
+    async (ctx) => {
+      compare(await runGpu(ctx, cfg, params), runCpu(cfg, params), kind);
+    },
+  );
 
   gpuTest(`${kind}: two GPU runs with the same seed are bit-identical`, async (ctx) => {
     const a = await runGpu(ctx, cfg, params);

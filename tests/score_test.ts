@@ -20,40 +20,68 @@ Deno.test("PLL-word-l2r: the masked sets of so ##uven ##ir have sizes 3, 2, 1", 
 });
 
 for (const name of ["tiny-bert", "tiny-roberta"] as const) {
-  gpuTest(`${name}: PLT of the golden sentences equals PyTorch's PLL-word-l2r (rel ≤ 1e-4)`, async (ctx) => {
-    const g = await loadGolden(name);
-    const tok = await loadTokenizer(`${FIXTURES}${name}`);
-    const model = await loadCheckpoint(`${FIXTURES}${name}`, { mlm: true, classifier: false });
-    const enc = (g.sentences as string[]).map((s) => tok.encode(s));
-    enc.forEach((e, i) => {
-      const sets = scoredPositions(e.special).map((p) => maskedSet(p, e.words, e.special));
-      assert.deepEqual(sets, g.plt.masked_sets[i], `masked sets of sentence ${i}`);
-    });
-    const scorer = new PltScorer(ctx, model.config, model.params, { mask: tok.specialIds.mask, pad: tok.specialIds.pad });
-    const logp = await scorer.score(enc);
-    scorer.release();
-    enc.forEach((e, i) => {
-      const got = scoredPositions(e.special).map((p) => logp[i][p]);
-      const want: number[] = g.plt.logp[i];
-      got.forEach((x, j) => {
-        const rel = Math.abs(x - want[j]) / Math.abs(want[j]);
-        assert.ok(rel <= 1e-4, `${name} sentence ${i} token ${j}: logp ${x} vs ${want[j]} (rel ${rel.toExponential(2)})`);
+  gpuTest(
+    `${name}: PLT of the golden sentences equals PyTorch's PLL-word-l2r (rel ≤ 1e-4)`,
+    async (ctx) => {
+      const g = await loadGolden(name);
+      const tok = await loadTokenizer(`${FIXTURES}${name}`);
+      const model = await loadCheckpoint(`${FIXTURES}${name}`, { mlm: true, classifier: false });
+      const enc = (g.sentences as string[]).map((s) => tok.encode(s));
+      enc.forEach((e, i) => {
+        const sets = scoredPositions(e.special).map((p) => maskedSet(p, e.words, e.special));
+        assert.deepEqual(sets, g.plt.masked_sets[i], `masked sets of sentence ${i}`);
       });
-      const m = textMaskProbs(
-        { tokens: e.tokens, ids: e.ids, word: e.words, special: e.special, logp: Array.from(logp[i], (x) => (Number.isNaN(x) ? null : x)), truncated: false },
-        { pbar: 0.15, complement: "one-minus", overflow: "redistribute" },
-      );
-      const mScored = scoredPositions(e.special).map((p) => m[p]);
-      mScored.forEach((x, j) => assert.ok(Math.abs(x - g.plt.mask_prob[i][j]) <= 1e-6, `mask prob ${i}/${j}`));
-    });
-  });
+      const scorer = new PltScorer(ctx, model.config, model.params, {
+        mask: tok.specialIds.mask,
+        pad: tok.specialIds.pad,
+      });
+      const logp = await scorer.score(enc);
+      scorer.release();
+      enc.forEach((e, i) => {
+        const got = scoredPositions(e.special).map((p) => logp[i][p]);
+        const want: number[] = g.plt.logp[i];
+        got.forEach((x, j) => {
+          const rel = Math.abs(x - want[j]) / Math.abs(want[j]);
+          assert.ok(
+            rel <= 1e-4,
+            `${name} sentence ${i} token ${j}: logp ${x} vs ${want[j]} (rel ${
+              rel.toExponential(2)
+            })`,
+          );
+        });
+        const m = textMaskProbs(
+          {
+            tokens: e.tokens,
+            ids: e.ids,
+            word: e.words,
+            special: e.special,
+            logp: Array.from(logp[i], (x) => (Number.isNaN(x) ? null : x)),
+            truncated: false,
+          },
+          { pbar: 0.15, complement: "one-minus", overflow: "redistribute" },
+        );
+        const mScored = scoredPositions(e.special).map((p) => m[p]);
+        mScored.forEach((x, j) =>
+          assert.ok(Math.abs(x - g.plt.mask_prob[i][j]) <= 1e-6, `mask prob ${i}/${j}`)
+        );
+      });
+    },
+  );
 
   gpuTest(`${name}: PLT does not depend on batching or padding`, async (ctx) => {
     const tok = await loadTokenizer(`${FIXTURES}${name}`);
     const model = await loadCheckpoint(`${FIXTURES}${name}`, { mlm: true, classifier: false });
-    const texts = ["The parser's table (2) shows results.", "A souvenir café!", "We model data 2024-25.", "data"];
+    const texts = [
+      "The parser's table (2) shows results.",
+      "A souvenir café!",
+      "We model data 2024-25.",
+      "data",
+    ];
     const enc = texts.map((s) => tok.encode(s));
-    const scorer = new PltScorer(ctx, model.config, model.params, { mask: tok.specialIds.mask, pad: tok.specialIds.pad });
+    const scorer = new PltScorer(ctx, model.config, model.params, {
+      mask: tok.specialIds.mask,
+      pad: tok.specialIds.pad,
+    });
     const big = await scorer.score(enc, { budgetTokens: 100000 }); // one batch, padded to the longest
     const small = await scorer.score(enc, { budgetTokens: 16 }); // one copy per batch, no padding
     const alone = await Promise.all(enc.map((e) => scorer.score([e], { budgetTokens: 40 })));
@@ -61,45 +89,62 @@ for (const name of ["tiny-bert", "tiny-roberta"] as const) {
     enc.forEach((_, i) => {
       for (const p of scoredPositions(enc[i].special)) {
         for (const [what, other] of [["small", small[i][p]], ["alone", alone[i][0][p]]] as const) {
-          assert.ok(Math.abs(big[i][p] - other) <= 1e-6 * Math.abs(big[i][p]), `${what}: text ${i} pos ${p}: ${big[i][p]} vs ${other}`);
+          assert.ok(
+            Math.abs(big[i][p] - other) <= 1e-6 * Math.abs(big[i][p]),
+            `${what}: text ${i} pos ${p}: ${big[i][p]} vs ${other}`,
+          );
         }
       }
     });
   });
 }
 
-gpuTest("an interrupted scoring run resumes from the cache and gives identical results", async (ctx) => {
-  const dir = `${FIXTURES}tiny-roberta`;
-  const tok = await loadTokenizer(dir);
-  const model = await loadCheckpoint(dir, { mlm: true, classifier: false });
-  const texts = Array.from({ length: 12 }, (_, i) => `The model ${i} shows the parser's table (${i}).`);
-  const cacheA = await Deno.makeTempDir();
-  const cacheB = await Deno.makeTempDir();
-  const opts = { maxLength: 128, budgetTokens: 64 };
-  const fresh = await computePlt(ctx, model, tok, texts, { ...opts, cacheDir: cacheA });
-  assert.equal(fresh.cached, 0);
-  // A run killed after its first batches: simulate with a scorer hook that throws.
-  const original = PltScorer.prototype.score;
-  let calls = 0;
-  PltScorer.prototype.score = function (t, o = {}) {
-    return original.call(this, t, {
-      ...o,
-      onBatch: async (d) => {
-        await o.onBatch?.(d);
-        if (++calls === 6) throw new Error("killed");
-      },
-    });
-  };
-  await assert.rejects(() => computePlt(ctx, model, tok, texts, { ...opts, cacheDir: cacheB }), /killed/);
-  PltScorer.prototype.score = original;
-  // Append a torn line, as a kill in the middle of a write leaves.
-  const [file] = [...Deno.readDirSync(cacheB)].map((e) => `${cacheB}/${e.name}`);
-  await Deno.writeTextFile(file, '{"k":"abc","logp":[nul', { append: true });
-  const resumed = await computePlt(ctx, model, tok, texts, { ...opts, cacheDir: cacheB });
-  assert.ok(resumed.cached > 0 && resumed.cached < texts.length, `resumed with ${resumed.cached} cached texts`);
-  assert.deepEqual(resumed.scores.map((s) => s.logp), fresh.scores.map((s) => s.logp));
-  const again = await computePlt(ctx, model, tok, texts, { ...opts, cacheDir: cacheB });
-  assert.equal(again.cached, texts.length);
-  await Deno.remove(cacheA, { recursive: true });
-  await Deno.remove(cacheB, { recursive: true });
-});
+gpuTest(
+  "an interrupted scoring run resumes from the cache and gives identical results",
+  async (ctx) => {
+    const dir = `${FIXTURES}tiny-roberta`;
+    const tok = await loadTokenizer(dir);
+    const model = await loadCheckpoint(dir, { mlm: true, classifier: false });
+    const texts = Array.from(
+      { length: 12 },
+      (_, i) => `The model ${i} shows the parser's table (${i}).`,
+    );
+    const cacheA = await Deno.makeTempDir();
+    const cacheB = await Deno.makeTempDir();
+    const opts = { maxLength: 128, budgetTokens: 64 };
+    const fresh = await computePlt(ctx, model, tok, texts, { ...opts, cacheDir: cacheA });
+    assert.equal(fresh.cached, 0);
+    // A run killed after its first batches: simulate with a scorer hook that throws.
+    const original = PltScorer.prototype.score;
+    let calls = 0;
+    PltScorer.prototype.score = function (t, o = {}) {
+      return original.call(this, t, {
+        ...o,
+        onBatch: async (d) => {
+          await o.onBatch?.(d);
+          if (++calls === 6) {
+            throw new Error("killed");
+          }
+        },
+      });
+    };
+    await assert.rejects(
+      () => computePlt(ctx, model, tok, texts, { ...opts, cacheDir: cacheB }),
+      /killed/,
+    );
+    PltScorer.prototype.score = original;
+    // Append a torn line, as a kill in the middle of a write leaves.
+    const [file] = [...Deno.readDirSync(cacheB)].map((e) => `${cacheB}/${e.name}`);
+    await Deno.writeTextFile(file, '{"k":"abc","logp":[nul', { append: true });
+    const resumed = await computePlt(ctx, model, tok, texts, { ...opts, cacheDir: cacheB });
+    assert.ok(
+      resumed.cached > 0 && resumed.cached < texts.length,
+      `resumed with ${resumed.cached} cached texts`,
+    );
+    assert.deepEqual(resumed.scores.map((s) => s.logp), fresh.scores.map((s) => s.logp));
+    const again = await computePlt(ctx, model, tok, texts, { ...opts, cacheDir: cacheB });
+    assert.equal(again.cached, texts.length);
+    await Deno.remove(cacheA, { recursive: true });
+    await Deno.remove(cacheB, { recursive: true });
+  },
+);

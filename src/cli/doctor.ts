@@ -42,11 +42,17 @@ export async function doctor(args: string[]): Promise<void> {
   console.log(`features:  ${[...ctx.device.features].sort().join(", ") || "-"}`);
 
   const ok = await selfCheck(ctx, 67, 45, 33);
-  console.log(`self-check (67x45 · 33x45ᵀ vs CPU): ${ok.pass ? "pass" : "FAIL"} (max abs error ${ok.maxErr.toExponential(2)})`);
+  console.log(
+    `self-check (67x45 · 33x45ᵀ vs CPU): ${ok.pass ? "pass" : "FAIL"} (max abs error ${
+      ok.maxErr.toExponential(2)
+    })`,
+  );
   const gflops = await speed(ctx, size);
   console.log(`matmul ${size}x${size}x${size}: ${gflops.toFixed(2)} GFLOP/s`);
   ctx.destroy();
-  if (!ok.pass) throw new UserError("the matmul self-check failed: this adapter computes wrong results");
+  if (!ok.pass) {
+    throw new UserError("the matmul self-check failed: this adapter computes wrong results");
+  }
 }
 
 function seeded(n: number, seed: number): Float32Array {

@@ -38,13 +38,17 @@ export async function evalCommand(args: string[]): Promise<void> {
     "batch-size": { type: "string" },
     offline: { type: "boolean" },
   }, USAGE);
-  if (!values.model || !values.data) throw new UserError("--model and --data are required. See 'l3mask eval --help'.");
+  if (!values.model || !values.data) {
+    throw new UserError("--model and --data are required. See 'l3mask eval --help'.");
+  }
   const dir = await resolveModel(values.model, { offline: values.offline });
   const tok = await loadTokenizer(dir);
   const loaded = await loadCheckpoint(dir, { mlm: "optional", classifier: true });
   const labels = loaded.labels;
   if (!labels || labels.length < 2) {
-    throw new UserError(`${join(dir, "config.json")}: no id2label with at least 2 labels; eval needs a classifier`);
+    throw new UserError(
+      `${join(dir, "config.json")}: no id2label with at least 2 labels; eval needs a classifier`,
+    );
   }
   const data = await readDataset(values.data, {
     textColumn: values["text-column"] ?? "text",
@@ -80,7 +84,13 @@ export async function evalCommand(args: string[]): Promise<void> {
 
 /** Settings for a forward-only Trainer (no optimizer steps are taken). */
 function evalSettings() {
-  const g = { lr: 0, betas: [0.9, 0.98] as [number, number], eps: 1e-6, weightDecay: 0, clipNorm: 1 };
+  const g = {
+    lr: 0,
+    betas: [0.9, 0.98] as [number, number],
+    eps: 1e-6,
+    weightDecay: 0,
+    clipNorm: 1,
+  };
   return {
     mode: "stl" as const,
     masking: "rtm" as const,

@@ -3,13 +3,17 @@ import { UserError } from "../errors.ts";
 
 export function positiveInt(s: string, flag: string): number {
   const n = Number(s);
-  if (!Number.isInteger(n) || n < 1) throw new UserError(`${flag} must be a positive integer, got '${s}'`);
+  if (!Number.isInteger(n) || n < 1) {
+    throw new UserError(`${flag} must be a positive integer, got '${s}'`);
+  }
   return n;
 }
 
 export function nonNegativeNumber(s: string, flag: string): number {
   const n = Number(s);
-  if (!Number.isFinite(n) || n < 0) throw new UserError(`${flag} must be a number >= 0, got '${s}'`);
+  if (!Number.isFinite(n) || n < 0) {
+    throw new UserError(`${flag} must be a number >= 0, got '${s}'`);
+  }
   return n;
 }
 

@@ -29,7 +29,10 @@ export async function inspect(args: string[]): Promise<void> {
   if (!values.model) throw new UserError("--model is required (a directory or a hub id)");
   const B = positiveInt(values.batch ?? "64", "--batch");
   const T = positiveInt(values["max-length"] ?? "128", "--max-length");
-  const dir = await resolveModel(values.model, { offline: values.offline, progress: (m) => console.error(m) });
+  const dir = await resolveModel(values.model, {
+    offline: values.offline,
+    progress: (m) => console.error(m),
+  });
   const info = await readHfConfig(join(dir, "config.json"));
   const cfg = info.config;
   const header = await readSafetensorsHeader(join(dir, "model.safetensors"));
@@ -45,15 +48,41 @@ export async function inspect(args: string[]): Promise<void> {
   const memScore = estimateMemory(cfg, { B: 1, T, mlmRows: T }, { mlm: true, classifier: false });
   const lines = [
     ["model", `${values.model}${dir !== values.model ? ` (${dir})` : ""}`],
-    ["architecture", `${cfg.modelType} (${info.architectures.join(", ") || "no architectures field"})`],
-    ["layers / hidden / heads", `${cfg.layers} / ${cfg.hidden} / ${cfg.heads} (intermediate ${cfg.intermediate})`],
+    [
+      "architecture",
+      `${cfg.modelType} (${info.architectures.join(", ") || "no architectures field"})`,
+    ],
+    [
+      "layers / hidden / heads",
+      `${cfg.layers} / ${cfg.hidden} / ${cfg.heads} (intermediate ${cfg.intermediate})`,
+    ],
     ["positions", `${cfg.maxPositions}`],
     ["vocabulary", `${cfg.vocabSize} (tokenizer: ${tok.kind}, ${tok.vocabSize} entries)`],
     ["labels", info.labels ? `${info.labels.length}: ${info.labels.join(", ")}` : "none in config"],
-    ["parameters (l3mask)", `${(mem.params / 1e6).toFixed(2)} M (encoder + MLM head${cfg.numLabels >= 2 ? " + classifier" : ""})`],
-    ["tensors in file", `${header.entries.length}, ${(fileParams / 1e6).toFixed(2)} M values (${[...dtypes].map(([d, n]) => `${d} ${(n / 1e6).toFixed(2)}M`).join(", ")})`],
-    ["device memory, score", `${formatBytes(memScore.inferenceBytes)} (weights ${formatBytes(memScore.paramBytes)} + activations of one ${T}-token forward)`],
-    ["device memory, train", `${formatBytes(mem.trainingBytes)} (weights + gradients + AdamW moments ${formatBytes(4 * mem.paramBytes)}, activations of ${B} x ${T} tokens ${formatBytes(mem.activationBytes)})`],
+    [
+      "parameters (l3mask)",
+      `${(mem.params / 1e6).toFixed(2)} M (encoder + MLM head${
+        cfg.numLabels >= 2 ? " + classifier" : ""
+      })`,
+    ],
+    [
+      "tensors in file",
+      `${header.entries.length}, ${(fileParams / 1e6).toFixed(2)} M values (${
+        [...dtypes].map(([d, n]) => `${d} ${(n / 1e6).toFixed(2)}M`).join(", ")
+      })`,
+    ],
+    [
+      "device memory, score",
+      `${formatBytes(memScore.inferenceBytes)} (weights ${
+        formatBytes(memScore.paramBytes)
+      } + activations of one ${T}-token forward)`,
+    ],
+    [
+      "device memory, train",
+      `${formatBytes(mem.trainingBytes)} (weights + gradients + AdamW moments ${
+        formatBytes(4 * mem.paramBytes)
+      }, activations of ${B} x ${T} tokens ${formatBytes(mem.activationBytes)})`,
+    ],
   ];
   const w = Math.max(...lines.map(([k]) => k.length));
   for (const [k, v] of lines) console.log(`${k.padEnd(w)}  ${v}`);

@@ -1,5 +1,5 @@
 /** `l3mask score INPUT --model M`: PLT and mPLT per token (SPEC §2, §3, §7). */
-import { readDataset, type DataFormat } from "../data/read.ts";
+import { type DataFormat, readDataset } from "../data/read.ts";
 import { UserError } from "../errors.ts";
 import { createContext } from "../gpu/context.ts";
 import { writeFileAtomic } from "../io/atomic.ts";
@@ -53,18 +53,38 @@ export async function score(args: string[]): Promise<void> {
     offline: { type: "boolean" },
     seed: { type: "string" },
   }, USAGE);
-  if (positionals.length !== 1) throw new UserError(`expected one INPUT file, got ${positionals.length}. See 'l3mask score --help'.`);
+  if (positionals.length !== 1) {
+    throw new UserError(
+      `expected one INPUT file, got ${positionals.length}. See 'l3mask score --help'.`,
+    );
+  }
   if (!values.model) throw new UserError("--model is required (a directory or a hub id)");
   const input = positionals[0];
   const format = choice(values.format ?? "jsonl", "--format", ["jsonl", "csv"] as const);
   const maxLength = positiveInt(values["max-length"] ?? "128", "--max-length");
   const pbar = probability(values.pbar ?? "0.15", "--pbar");
-  const complement = choice(values.complement ?? "one-minus", "--complement", ["one-minus", "surprisal"] as const) as Complement;
-  const overflow = choice(values.overflow ?? "redistribute", "--overflow", ["redistribute", "clip"] as const) as Overflow;
+  const complement = choice(
+    values.complement ?? "one-minus",
+    "--complement",
+    ["one-minus", "surprisal"] as const,
+  ) as Complement;
+  const overflow = choice(
+    values.overflow ?? "redistribute",
+    "--overflow",
+    ["redistribute", "clip"] as const,
+  ) as Overflow;
   const budgetTokens = positiveInt(values["batch-tokens"] ?? "8192", "--batch-tokens");
-  if (budgetTokens < maxLength) throw new UserError(`--batch-tokens (${budgetTokens}) must be at least --max-length (${maxLength})`);
+  if (budgetTokens < maxLength) {
+    throw new UserError(
+      `--batch-tokens (${budgetTokens}) must be at least --max-length (${maxLength})`,
+    );
+  }
   const inputFormat = values["input-format"]
-    ? choice(values["input-format"], "--input-format", ["csv", "tsv", "jsonl"] as const) as DataFormat
+    ? choice(
+      values["input-format"],
+      "--input-format",
+      ["csv", "tsv", "jsonl"] as const,
+    ) as DataFormat
     : undefined;
 
   const data = await readDataset(input, {
@@ -72,7 +92,10 @@ export async function score(args: string[]): Promise<void> {
     textColumn: values["text-column"] ?? "text",
     skipBadRows: values["skip-bad-rows"],
   });
-  const dir = await resolveModel(values.model, { offline: values.offline, progress: (m) => console.error(m) });
+  const dir = await resolveModel(values.model, {
+    offline: values.offline,
+    progress: (m) => console.error(m),
+  });
   const tok = await loadTokenizer(dir);
   const model = await loadCheckpoint(dir, { mlm: true, classifier: false });
   const ctx = await createContext().catch((e) => {
@@ -102,7 +125,7 @@ export async function score(args: string[]): Promise<void> {
     `${rows.length} rows`,
     `${plt.cached} from cache`,
     `${plt.scoredTokens} tokens scored in ${plt.seconds.toFixed(1)}s` +
-      (plt.scoredTokens ? ` (${(plt.scoredTokens / plt.seconds).toFixed(1)} tokens/s)` : ""),
+    (plt.scoredTokens ? ` (${(plt.scoredTokens / plt.seconds).toFixed(1)} tokens/s)` : ""),
   ];
   if (truncated) notes.push(`${truncated} texts truncated to ${maxLength} tokens`);
   if (data.notes.emptyText) notes.push(`${data.notes.emptyText} empty texts (no scored tokens)`);
@@ -130,7 +153,9 @@ export async function score(args: string[]): Promise<void> {
         "scored tokens": rows.reduce((s, r) => s + r.plt.filter((p) => p !== null).length, 0),
         "truncated texts": truncated,
         "empty texts": data.notes.emptyText,
-        "tokens/s": plt.scoredTokens ? Number((plt.scoredTokens / plt.seconds).toFixed(1)) : "cached",
+        "tokens/s": plt.scoredTokens
+          ? Number((plt.scoredTokens / plt.seconds).toFixed(1))
+          : "cached",
         "wall time (s)": Number(plt.seconds.toFixed(1)),
       },
     });

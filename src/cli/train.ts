@@ -23,11 +23,20 @@ Flags override the --config file; the resolved configuration is saved in RUN_DIR
 `;
 
 export async function train(args: string[]): Promise<void> {
-  const { values } = parse("train", args, {
-    ...trainFlagOptions(),
-    config: { type: "string" },
-    resume: { type: "string" },
-  }, USAGE + configHelp([["--resume RUN_DIR", "continue an interrupted run from its state/ (bit-identical)"]]));
+  const { values } = parse(
+    "train",
+    args,
+    {
+      ...trainFlagOptions(),
+      config: { type: "string" },
+      resume: { type: "string" },
+    },
+    USAGE +
+      configHelp([[
+        "--resume RUN_DIR",
+        "continue an interrupted run from its state/ (bit-identical)",
+      ]]),
+  );
   let config;
   if (values.resume) {
     const dir = values.resume as string;
@@ -35,16 +44,25 @@ export async function train(args: string[]): Promise<void> {
     try {
       text = await Deno.readTextFile(join(dir, "config.yaml"));
     } catch {
-      throw new UserError(`${dir}: no config.yaml; --resume takes a run directory written by 'l3mask train'`);
+      throw new UserError(
+        `${dir}: no config.yaml; --resume takes a run directory written by 'l3mask train'`,
+      );
     }
     config = fromResolvedYaml(text, join(dir, "config.yaml"));
     config.out = dir;
   } else {
     const layers = [];
     if (values.config) {
-      layers.push({ source: values.config as string, values: await loadConfigFile(values.config as string) });
+      layers.push({
+        source: values.config as string,
+        values: await loadConfigFile(values.config as string),
+      });
     }
-    layers.push({ source: "command line", values: flagsToValues(values as Record<string, string | boolean>), flags: true });
+    layers.push({
+      source: "command line",
+      values: flagsToValues(values as Record<string, string | boolean>),
+      flags: true,
+    });
     config = resolveConfig(layers);
     config.out ??= join("runs", new Date().toISOString().replace(/[:.]/g, "-"));
   }
@@ -52,7 +70,15 @@ export async function train(args: string[]): Promise<void> {
   const fmt = (x: number) => (Number.isFinite(x) ? x.toFixed(4) : String(x));
   console.log(`run: ${summary.outDir}`);
   console.log(`best dev ${config.metric}: ${fmt(summary.bestDev)} at step ${summary.bestStep}`);
-  if (summary.dev) console.log(`dev:  accuracy ${fmt(summary.dev.accuracy)}, macro-F1 ${fmt(summary.dev.macroF1)}`);
-  if (summary.test) console.log(`test: accuracy ${fmt(summary.test.accuracy)}, macro-F1 ${fmt(summary.test.macroF1)}`);
+  if (summary.dev) {
+    console.log(
+      `dev:  accuracy ${fmt(summary.dev.accuracy)}, macro-F1 ${fmt(summary.dev.macroF1)}`,
+    );
+  }
+  if (summary.test) {
+    console.log(
+      `test: accuracy ${fmt(summary.test.accuracy)}, macro-F1 ${fmt(summary.test.macroF1)}`,
+    );
+  }
   console.log(`steps: ${summary.steps}, wall time ${summary.seconds.toFixed(1)}s`);
 }

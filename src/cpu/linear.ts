@@ -20,7 +20,12 @@ export function linearForward(out: Vec, inp: Vec, w: Vec, b: Vec | null, d: Line
   }
 }
 
-export function linearBackwardInput(dinp: Vec, dout: Vec, w: Vec, d: LinearDims & { accumulate?: boolean }): void {
+export function linearBackwardInput(
+  dinp: Vec,
+  dout: Vec,
+  w: Vec,
+  d: LinearDims & { accumulate?: boolean },
+): void {
   const ldo = d.ldo ?? d.N, off = d.colOffset ?? 0;
   for (let m = 0; m < d.M; m++) {
     for (let k = 0; k < d.K; k++) {
@@ -31,7 +36,13 @@ export function linearBackwardInput(dinp: Vec, dout: Vec, w: Vec, d: LinearDims 
   }
 }
 
-export function linearBackwardWeight(dw: Vec, db: Vec | null, dout: Vec, inp: Vec, d: LinearDims): void {
+export function linearBackwardWeight(
+  dw: Vec,
+  db: Vec | null,
+  dout: Vec,
+  inp: Vec,
+  d: LinearDims,
+): void {
   const ldo = d.ldo ?? d.N, off = d.colOffset ?? 0;
   for (let n = 0; n < d.N; n++) {
     for (let k = 0; k < d.K; k++) {

@@ -34,7 +34,9 @@ export class ChunkedTensor {
     const align = ctx.limits.minStorageBufferOffsetAlignment / 4;
     const step = fit >= 128 ? Math.max(64, align) : align;
     if (fit < step) {
-      throw new Error(`${step} rows of ${cols} f32 values do not fit one storage binding of ${ctx.maxBindingBytes} bytes`);
+      throw new Error(
+        `${step} rows of ${cols} f32 values do not fit one storage binding of ${ctx.maxBindingBytes} bytes`,
+      );
     }
     return fit - (fit % step);
   }

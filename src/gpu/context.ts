@@ -134,7 +134,9 @@ export class GpuContext {
   /** Return a tensor's buffer to the pool once the work recorded so far has been submitted. */
   release(...ts: (GpuTensor | null | undefined)[]): void {
     for (const t of ts) {
-      if (t && t.byteOffset !== 0) throw new Error(`release: '${t.label}' is a view; release its parent`);
+      if (t && t.byteOffset !== 0) {
+        throw new Error(`release: '${t.label}' is a view; release its parent`);
+      }
       if (t) this.pool.release(t.buffer);
     }
   }
@@ -188,7 +190,9 @@ export class GpuContext {
       }
       if (t.byteOffset % this.limits.minStorageBufferOffsetAlignment !== 0) {
         throw new Error(
-          `${shader}: binding ${i + 1} ('${t.label}') starts at byte ${t.byteOffset}, not a multiple of ` +
+          `${shader}: binding ${
+            i + 1
+          } ('${t.label}') starts at byte ${t.byteOffset}, not a multiple of ` +
             `${this.limits.minStorageBufferOffsetAlignment}`,
         );
       }
@@ -215,7 +219,13 @@ export class GpuContext {
   copy(src: GpuTensor, dst: GpuTensor, bytes = src.byteLength, srcOffset = 0, dstOffset = 0): void {
     this.endPass();
     this.encoder ??= this.device.createCommandEncoder();
-    this.encoder.copyBufferToBuffer(src.buffer, src.byteOffset + srcOffset, dst.buffer, dst.byteOffset + dstOffset, bytes);
+    this.encoder.copyBufferToBuffer(
+      src.buffer,
+      src.byteOffset + srcOffset,
+      dst.buffer,
+      dst.byteOffset + dstOffset,
+      bytes,
+    );
   }
 
   private endPass(): void {

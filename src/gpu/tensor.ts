@@ -20,10 +20,16 @@ export class GpuTensor {
   }
 
   /** A view of `shape` starting `elemOffset` elements into this tensor (shares the buffer). */
-  view(elemOffset: number, shape: readonly number[], label = `${this.label}[${elemOffset}:]`): GpuTensor {
+  view(
+    elemOffset: number,
+    shape: readonly number[],
+    label = `${this.label}[${elemOffset}:]`,
+  ): GpuTensor {
     const n = shape.reduce((a, b) => a * b, 1);
     if (elemOffset < 0 || elemOffset + n > this.numel) {
-      throw new Error(`view ${label}: [${elemOffset}, ${elemOffset + n}) outside ${this.numel} elements`);
+      throw new Error(
+        `view ${label}: [${elemOffset}, ${elemOffset + n}) outside ${this.numel} elements`,
+      );
     }
     return new GpuTensor(this.buffer, shape, label, this.byteOffset + elemOffset * 4);
   }

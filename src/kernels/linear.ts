@@ -14,7 +14,14 @@ export interface LinearDims {
 
 const dummy = (t: GpuTensor) => t;
 
-export function linearForward(ctx: GpuContext, out: GpuTensor, inp: GpuTensor, w: GpuTensor, b: GpuTensor | null, d: LinearDims): void {
+export function linearForward(
+  ctx: GpuContext,
+  out: GpuTensor,
+  inp: GpuTensor,
+  w: GpuTensor,
+  b: GpuTensor | null,
+  d: LinearDims,
+): void {
   const ldo = d.ldo ?? d.N, off = d.colOffset ?? 0;
   ctx.run("lead_linear", {
     entryPoint: "fwd",
@@ -24,7 +31,13 @@ export function linearForward(ctx: GpuContext, out: GpuTensor, inp: GpuTensor, w
   });
 }
 
-export function linearBackwardInput(ctx: GpuContext, dinp: GpuTensor, dout: GpuTensor, w: GpuTensor, d: LinearDims & { accumulate?: boolean }): void {
+export function linearBackwardInput(
+  ctx: GpuContext,
+  dinp: GpuTensor,
+  dout: GpuTensor,
+  w: GpuTensor,
+  d: LinearDims & { accumulate?: boolean },
+): void {
   const ldo = d.ldo ?? d.N, off = d.colOffset ?? 0;
   ctx.run("lead_linear", {
     entryPoint: "bin",
@@ -34,7 +47,14 @@ export function linearBackwardInput(ctx: GpuContext, dinp: GpuTensor, dout: GpuT
   });
 }
 
-export function linearBackwardWeight(ctx: GpuContext, dw: GpuTensor, db: GpuTensor | null, dout: GpuTensor, inp: GpuTensor, d: LinearDims): void {
+export function linearBackwardWeight(
+  ctx: GpuContext,
+  dw: GpuTensor,
+  db: GpuTensor | null,
+  dout: GpuTensor,
+  inp: GpuTensor,
+  d: LinearDims,
+): void {
   const ldo = d.ldo ?? d.N, off = d.colOffset ?? 0;
   ctx.run("lead_linear", {
     entryPoint: "bw",

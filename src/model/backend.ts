@@ -70,7 +70,15 @@ export interface Backend<T, W> {
     dims: { M: number; C: number; V: number },
   ): void;
 
-  layernormForward(out: T, mean: T, rstd: T, inp: T, w: T, b: T, dims: { N: number; C: number; eps: number }): void;
+  layernormForward(
+    out: T,
+    mean: T,
+    rstd: T,
+    inp: T,
+    w: T,
+    b: T,
+    dims: { N: number; C: number; eps: number },
+  ): void;
   layernormBackward(
     dinp: T,
     dw: T,
@@ -97,8 +105,32 @@ export interface Backend<T, W> {
 
   gatherRows(out: T, inp: T, rows: T, dims: { M: number; C: number }): void;
   gatherRowsBackward(dinp: T, dout: T, rows: T, dims: { M: number; C: number }): void;
-  logsoftmaxGatherForward(logp: T, lse: T, logits: T, targets: T, dims: { M: number; V: number }): void;
-  logsoftmaxGatherBackward(dlogits: T, dlogp: T, logits: T, lse: T, targets: T, dims: { M: number; V: number }): void;
-  crossEntropyForward(losses: T, probs: T, logits: T, labels: T, dims: { B: number; K: number }): void;
-  crossEntropyBackward(dlogits: T, probs: T, labels: T, dims: { B: number; K: number; scale: number }): void;
+  logsoftmaxGatherForward(
+    logp: T,
+    lse: T,
+    logits: T,
+    targets: T,
+    dims: { M: number; V: number },
+  ): void;
+  logsoftmaxGatherBackward(
+    dlogits: T,
+    dlogp: T,
+    logits: T,
+    lse: T,
+    targets: T,
+    dims: { M: number; V: number },
+  ): void;
+  crossEntropyForward(
+    losses: T,
+    probs: T,
+    logits: T,
+    labels: T,
+    dims: { B: number; K: number },
+  ): void;
+  crossEntropyBackward(
+    dlogits: T,
+    probs: T,
+    labels: T,
+    dims: { B: number; K: number; scale: number },
+  ): void;
 }

@@ -19,7 +19,9 @@ export interface ModelConfig {
 
 export function headSize(cfg: ModelConfig): number {
   if (cfg.hidden % cfg.heads !== 0) {
-    throw new Error(`hidden size ${cfg.hidden} is not a multiple of the ${cfg.heads} attention heads`);
+    throw new Error(
+      `hidden size ${cfg.hidden} is not a multiple of the ${cfg.heads} attention heads`,
+    );
   }
   return cfg.hidden / cfg.heads;
 }

@@ -2,7 +2,7 @@
  * The model's operations on the CPU references (src/cpu/). Used by tests to check the composed
  * GPU model; never on a hot path. Tensors are Float32Array (index tensors Uint32Array).
  */
-import type { Backend, AttnDims, DropoutDims, LinearDims } from "./backend.ts";
+import type { AttnDims, Backend, DropoutDims, LinearDims } from "./backend.ts";
 import type { Vec } from "../cpu/types.ts";
 import * as attention from "../cpu/attention.ts";
 import * as ce from "../cpu/cross_entropy.ts";
@@ -43,7 +43,14 @@ export class CpuBackend implements Backend<CpuTensor, Float32Array> {
     f(t).fill(value);
   }
 
-  embeddingForward(out: CpuTensor, ids: Uint32Array, wte: Float32Array, wpe: CpuTensor, tte: CpuTensor, dims: EmbDims) {
+  embeddingForward(
+    out: CpuTensor,
+    ids: Uint32Array,
+    wte: Float32Array,
+    wpe: CpuTensor,
+    tte: CpuTensor,
+    dims: EmbDims,
+  ) {
     const pos = new Uint32Array(ids.length);
     embedding.positionIds(pos, ids, dims);
     embedding.embeddingForward(f(out), ids, pos, wte, f(wpe), f(tte), dims);
@@ -61,16 +68,39 @@ export class CpuBackend implements Backend<CpuTensor, Float32Array> {
     embedding.embeddingBackward(dwte, f(dwpe), f(dtte), f(dout), ids, pos, dims);
   }
 
-  linearForward(out: CpuTensor, inp: CpuTensor, w: CpuTensor, b: CpuTensor | null, dims: LinearDims) {
+  linearForward(
+    out: CpuTensor,
+    inp: CpuTensor,
+    w: CpuTensor,
+    b: CpuTensor | null,
+    dims: LinearDims,
+  ) {
     linear.linearForward(f(out), f(inp), f(w), b ? f(b) : null, dims);
   }
-  linearBackwardInput(dinp: CpuTensor, dout: CpuTensor, w: CpuTensor, dims: LinearDims & { accumulate?: boolean }) {
+  linearBackwardInput(
+    dinp: CpuTensor,
+    dout: CpuTensor,
+    w: CpuTensor,
+    dims: LinearDims & { accumulate?: boolean },
+  ) {
     linear.linearBackwardInput(f(dinp), f(dout), f(w), dims);
   }
-  linearBackwardWeight(dw: CpuTensor, db: CpuTensor | null, dout: CpuTensor, inp: CpuTensor, dims: LinearDims) {
+  linearBackwardWeight(
+    dw: CpuTensor,
+    db: CpuTensor | null,
+    dout: CpuTensor,
+    inp: CpuTensor,
+    dims: LinearDims,
+  ) {
     linear.linearBackwardWeight(f(dw), db ? f(db) : null, f(dout), f(inp), dims);
   }
-  vocabForward(logits: CpuTensor, inp: CpuTensor, wte: Float32Array, bias: CpuTensor, d: { M: number; C: number; V: number }) {
+  vocabForward(
+    logits: CpuTensor,
+    inp: CpuTensor,
+    wte: Float32Array,
+    bias: CpuTensor,
+    d: { M: number; C: number; V: number },
+  ) {
     linear.linearForward(f(logits), f(inp), wte, f(bias), { M: d.M, K: d.C, N: d.V });
   }
   vocabBackward(
@@ -109,7 +139,17 @@ export class CpuBackend implements Backend<CpuTensor, Float32Array> {
     rstd: CpuTensor,
     dims: { N: number; C: number },
   ) {
-    layernorm.layernormBackward(f(dinp), f(dw), f(db), f(dout), f(inp), f(w), f(mean), f(rstd), dims);
+    layernorm.layernormBackward(
+      f(dinp),
+      f(dw),
+      f(db),
+      f(dout),
+      f(inp),
+      f(w),
+      f(mean),
+      f(rstd),
+      dims,
+    );
   }
   geluForward(out: CpuTensor, inp: CpuTensor, n: number) {
     gelu.geluForward(f(out), f(inp), n);
@@ -139,7 +179,14 @@ export class CpuBackend implements Backend<CpuTensor, Float32Array> {
   attentionContext(out: CpuTensor, att: CpuTensor, v: CpuTensor, dims: AttnDims) {
     attention.attentionContext(f(out), f(att), f(v), dims);
   }
-  attentionContextBackward(datt: CpuTensor, dv: CpuTensor, dout: CpuTensor, att: CpuTensor, v: CpuTensor, dims: AttnDims) {
+  attentionContextBackward(
+    datt: CpuTensor,
+    dv: CpuTensor,
+    dout: CpuTensor,
+    att: CpuTensor,
+    v: CpuTensor,
+    dims: AttnDims,
+  ) {
     attention.attentionContextBackward(f(datt), f(dv), f(dout), f(att), f(v), dims);
   }
   attentionScoresBackward(
@@ -157,7 +204,12 @@ export class CpuBackend implements Backend<CpuTensor, Float32Array> {
   gatherRows(out: CpuTensor, inp: CpuTensor, rows: CpuTensor, dims: { M: number; C: number }) {
     gather.gatherRows(f(out), f(inp), u(rows), dims);
   }
-  gatherRowsBackward(dinp: CpuTensor, dout: CpuTensor, rows: CpuTensor, dims: { M: number; C: number }) {
+  gatherRowsBackward(
+    dinp: CpuTensor,
+    dout: CpuTensor,
+    rows: CpuTensor,
+    dims: { M: number; C: number },
+  ) {
     gather.gatherRowsBackward(f(dinp), f(dout), u(rows), dims);
   }
   logsoftmaxGatherForward(
@@ -188,7 +240,12 @@ export class CpuBackend implements Backend<CpuTensor, Float32Array> {
   ) {
     ce.crossEntropyForward(f(losses), f(probs), f(logits), u(labels), dims);
   }
-  crossEntropyBackward(dlogits: CpuTensor, probs: CpuTensor, labels: CpuTensor, dims: { B: number; K: number; scale: number }) {
+  crossEntropyBackward(
+    dlogits: CpuTensor,
+    probs: CpuTensor,
+    labels: CpuTensor,
+    dims: { B: number; K: number; scale: number },
+  ) {
     ce.crossEntropyBackward(f(dlogits), f(probs), u(labels), dims);
   }
 }

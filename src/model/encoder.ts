@@ -8,7 +8,7 @@
  */
 import type { Backend } from "./backend.ts";
 import { headSize, type ModelConfig } from "./config.ts";
-import { modelNames, type ModelNames, paramSpecs, type ParamSpec } from "./params.ts";
+import { type ModelNames, modelNames, type ParamSpec, paramSpecs } from "./params.ts";
 
 /** Tensors of every parameter (or gradient) by Hugging Face name; the word embedding apart. */
 export interface Store<T, W> {
@@ -125,11 +125,28 @@ export class Encoder<T, W> {
   }
 
   private dropout(out: T, inp: T, n: number, p: number, opts: ForwardOptions, site: number): void {
-    this.be.dropoutForward(out, inp, { n, p: opts.train ? p : 0, seed: siteSeed(opts.seed, site), offset: 0 });
+    this.be.dropoutForward(out, inp, {
+      n,
+      p: opts.train ? p : 0,
+      seed: siteSeed(opts.seed, site),
+      offset: 0,
+    });
   }
 
-  private dropoutBack(dinp: T, dout: T, n: number, p: number, opts: ForwardOptions, site: number): void {
-    this.be.dropoutBackward(dinp, dout, { n, p: opts.train ? p : 0, seed: siteSeed(opts.seed, site), offset: 0 });
+  private dropoutBack(
+    dinp: T,
+    dout: T,
+    n: number,
+    p: number,
+    opts: ForwardOptions,
+    site: number,
+  ): void {
+    this.be.dropoutBackward(dinp, dout, {
+      n,
+      p: opts.train ? p : 0,
+      seed: siteSeed(opts.seed, site),
+      offset: 0,
+    });
   }
 
   forward(batch: Batch, opts: ForwardOptions): Pass<T> {
@@ -157,11 +174,19 @@ export class Encoder<T, W> {
     });
     const embMean = be.empty([N], "emb.mean"), embRstd = be.empty([N], "emb.rstd");
     const embLn = be.empty([B, T, C], "emb.ln");
-    be.layernormForward(embLn, embMean, embRstd, emb, this.p(`${n.embLn}.weight`), this.p(`${n.embLn}.bias`), {
-      N,
-      C,
-      eps: cfg.layerNormEps,
-    });
+    be.layernormForward(
+      embLn,
+      embMean,
+      embRstd,
+      emb,
+      this.p(`${n.embLn}.weight`),
+      this.p(`${n.embLn}.bias`),
+      {
+        N,
+        C,
+        eps: cfg.layerNormEps,
+      },
+    );
     let h = be.empty([B, T, C], "h0");
     this.dropout(h, embLn, N * C, pHidden, opts, 0);
     be.release(embLn);
@@ -171,7 +196,9 @@ export class Encoder<T, W> {
     const lin = { M: N, K: C, N: C };
     n.layers.forEach((ln, i) => {
       const site = 1 + i * 3;
-      const q = be.empty([B, T, C], "q"), k = be.empty([B, T, C], "k"), v = be.empty([B, T, C], "v");
+      const q = be.empty([B, T, C], "q"),
+        k = be.empty([B, T, C], "k"),
+        v = be.empty([B, T, C], "v");
       be.linearForward(q, h, this.p(`${ln.q}.weight`), this.p(`${ln.q}.bias`), lin);
       be.linearForward(k, h, this.p(`${ln.k}.weight`), this.p(`${ln.k}.bias`), lin);
       be.linearForward(v, h, this.p(`${ln.v}.weight`), this.p(`${ln.v}.bias`), lin);
@@ -191,34 +218,90 @@ export class Encoder<T, W> {
       const r1 = be.empty([B, T, C], "r1");
       be.residualForward(r1, aoDrop, h, N * C);
       be.release(ao, aoDrop);
-      const mean1 = be.empty([N], "mean1"), rstd1 = be.empty([N], "rstd1"), h1 = be.empty([B, T, C], "h1");
-      be.layernormForward(h1, mean1, rstd1, r1, this.p(`${ln.attnLn}.weight`), this.p(`${ln.attnLn}.bias`), {
-        N,
-        C,
-        eps: cfg.layerNormEps,
-      });
+      const mean1 = be.empty([N], "mean1"),
+        rstd1 = be.empty([N], "rstd1"),
+        h1 = be.empty([B, T, C], "h1");
+      be.layernormForward(
+        h1,
+        mean1,
+        rstd1,
+        r1,
+        this.p(`${ln.attnLn}.weight`),
+        this.p(`${ln.attnLn}.bias`),
+        {
+          N,
+          C,
+          eps: cfg.layerNormEps,
+        },
+      );
       const I = cfg.intermediate;
       const f1 = be.empty([B, T, I], "f1"), g = be.empty([B, T, I], "gelu");
-      be.linearForward(f1, h1, this.p(`${ln.inter}.weight`), this.p(`${ln.inter}.bias`), { M: N, K: C, N: I });
+      be.linearForward(f1, h1, this.p(`${ln.inter}.weight`), this.p(`${ln.inter}.bias`), {
+        M: N,
+        K: C,
+        N: I,
+      });
       be.geluForward(g, f1, N * I);
       const f2 = be.empty([B, T, C], "f2");
-      be.linearForward(f2, g, this.p(`${ln.out}.weight`), this.p(`${ln.out}.bias`), { M: N, K: I, N: C });
+      be.linearForward(f2, g, this.p(`${ln.out}.weight`), this.p(`${ln.out}.bias`), {
+        M: N,
+        K: I,
+        N: C,
+      });
       const f2Drop = be.empty([B, T, C], "f2.drop");
       this.dropout(f2Drop, f2, N * C, pHidden, opts, site + 2);
       const r2 = be.empty([B, T, C], "r2");
       be.residualForward(r2, f2Drop, h1, N * C);
       be.release(f2, f2Drop);
-      const mean2 = be.empty([N], "mean2"), rstd2 = be.empty([N], "rstd2"), h2 = be.empty([B, T, C], "h2");
-      be.layernormForward(h2, mean2, rstd2, r2, this.p(`${ln.outLn}.weight`), this.p(`${ln.outLn}.bias`), {
-        N,
-        C,
-        eps: cfg.layerNormEps,
+      const mean2 = be.empty([N], "mean2"),
+        rstd2 = be.empty([N], "rstd2"),
+        h2 = be.empty([B, T, C], "h2");
+      be.layernormForward(
+        h2,
+        mean2,
+        rstd2,
+        r2,
+        this.p(`${ln.outLn}.weight`),
+        this.p(`${ln.outLn}.bias`),
+        {
+          N,
+          C,
+          eps: cfg.layerNormEps,
+        },
+      );
+      layers.push({
+        inp: h,
+        q,
+        k,
+        v,
+        att,
+        attDrop,
+        ctx,
+        r1,
+        mean1,
+        rstd1,
+        h1,
+        f1,
+        g,
+        r2,
+        mean2,
+        rstd2,
       });
-      layers.push({ inp: h, q, k, v, att, attDrop, ctx, r1, mean1, rstd1, h1, f1, g, r2, mean2, rstd2 });
       h = h2;
     });
 
-    const pass: Pass<T> = { batch, opts, maskAdd, emb, embMean, embRstd, layers, hidden: h, mlm: null, cls: null };
+    const pass: Pass<T> = {
+      batch,
+      opts,
+      maskAdd,
+      emb,
+      embMean,
+      embRstd,
+      layers,
+      hidden: h,
+      mlm: null,
+      cls: null,
+    };
     if (opts.mlm) pass.mlm = this.mlmForward(h, opts.mlm);
     if (opts.labels) pass.cls = this.clsForward(h, batch.B, batch.T, opts);
     return pass;
@@ -235,14 +318,28 @@ export class Encoder<T, W> {
     const sel = be.empty([M, C], "mlm.sel");
     be.gatherRows(sel, hidden, rows, { M, C });
     const t = be.empty([M, C], "mlm.t"), gt = be.empty([M, C], "mlm.gelu");
-    be.linearForward(t, sel, this.p(`${n.mlmDense}.weight`), this.p(`${n.mlmDense}.bias`), { M, K: C, N: C });
-    be.geluForward(gt, t, M * C);
-    const mean = be.empty([M], "mlm.mean"), rstd = be.empty([M], "mlm.rstd"), tn = be.empty([M, C], "mlm.ln");
-    be.layernormForward(tn, mean, rstd, gt, this.p(`${n.mlmLn}.weight`), this.p(`${n.mlmLn}.bias`), {
-      N: M,
-      C,
-      eps: cfg.layerNormEps,
+    be.linearForward(t, sel, this.p(`${n.mlmDense}.weight`), this.p(`${n.mlmDense}.bias`), {
+      M,
+      K: C,
+      N: C,
     });
+    be.geluForward(gt, t, M * C);
+    const mean = be.empty([M], "mlm.mean"),
+      rstd = be.empty([M], "mlm.rstd"),
+      tn = be.empty([M, C], "mlm.ln");
+    be.layernormForward(
+      tn,
+      mean,
+      rstd,
+      gt,
+      this.p(`${n.mlmLn}.weight`),
+      this.p(`${n.mlmLn}.bias`),
+      {
+        N: M,
+        C,
+        eps: cfg.layerNormEps,
+      },
+    );
     const logits = be.empty([M, V], "mlm.logits");
     be.vocabForward(logits, tn, this.params.wte, this.p(n.mlmBias), { M, C, V });
     const lse = be.empty([M], "mlm.lse"), logp = be.empty([M], "mlm.logp");
@@ -274,12 +371,20 @@ export class Encoder<T, W> {
     const xDrop = be.empty([B, C], "cls.x.drop");
     this.dropout(xDrop, x, B * C, roberta ? p : 0, opts, site);
     const pre = be.empty([B, C], "cls.pre"), pooled = be.empty([B, C], "cls.pooled");
-    be.linearForward(pre, xDrop, this.p(`${n.clsDense}.weight`), this.p(`${n.clsDense}.bias`), { M: B, K: C, N: C });
+    be.linearForward(pre, xDrop, this.p(`${n.clsDense}.weight`), this.p(`${n.clsDense}.bias`), {
+      M: B,
+      K: C,
+      N: C,
+    });
     be.tanhForward(pooled, pre, B * C);
     const pooledDrop = be.empty([B, C], "cls.pooled.drop");
     this.dropout(pooledDrop, pooled, B * C, p, opts, site + 1);
     const logits = be.empty([B, K], "cls.logits"), probs = be.empty([B, K], "cls.probs");
-    be.linearForward(logits, pooledDrop, this.p(`${n.clsOut}.weight`), this.p(`${n.clsOut}.bias`), { M: B, K: C, N: K });
+    be.linearForward(logits, pooledDrop, this.p(`${n.clsOut}.weight`), this.p(`${n.clsOut}.bias`), {
+      M: B,
+      K: C,
+      N: K,
+    });
     const losses = be.empty([B], "cls.losses");
     be.crossEntropyForward(losses, probs, logits, labels, { B, K });
     return { rows, x, xDrop, pre, pooled, pooledDrop, logits, probs, losses, labels };
@@ -315,25 +420,58 @@ export class Encoder<T, W> {
       const I = cfg.intermediate;
       // h2 = LN2(r2), r2 = drop(f2) + h1.
       const dr2 = be.empty([B, T, C], "dr2");
-      be.layernormBackward(dr2, g(`${ln.outLn}.weight`), g(`${ln.outLn}.bias`), dh, a.r2, this.p(`${ln.outLn}.weight`), a.mean2, a.rstd2, { N, C });
+      be.layernormBackward(
+        dr2,
+        g(`${ln.outLn}.weight`),
+        g(`${ln.outLn}.bias`),
+        dh,
+        a.r2,
+        this.p(`${ln.outLn}.weight`),
+        a.mean2,
+        a.rstd2,
+        { N, C },
+      );
       be.release(dh);
       const df2 = be.empty([B, T, C], "df2");
       this.dropoutBack(df2, dr2, N * C, pHidden, opts, site + 2);
       const dgelu = be.empty([B, T, I], "dgelu");
       be.linearBackwardInput(dgelu, df2, this.p(`${ln.out}.weight`), { M: N, K: I, N: C });
-      be.linearBackwardWeight(g(`${ln.out}.weight`), g(`${ln.out}.bias`), df2, a.g, { M: N, K: I, N: C });
+      be.linearBackwardWeight(g(`${ln.out}.weight`), g(`${ln.out}.bias`), df2, a.g, {
+        M: N,
+        K: I,
+        N: C,
+      });
       be.release(df2);
       const df1 = be.empty([B, T, I], "df1");
       be.geluBackward(df1, dgelu, a.f1, N * I);
       be.release(dgelu);
       // The residual: dh1 = dr2 + (FFN input gradient), accumulated in place in dr2's buffer.
       const dh1 = dr2;
-      be.linearBackwardInput(dh1, df1, this.p(`${ln.inter}.weight`), { M: N, K: C, N: I, accumulate: true });
-      be.linearBackwardWeight(g(`${ln.inter}.weight`), g(`${ln.inter}.bias`), df1, a.h1, { M: N, K: C, N: I });
+      be.linearBackwardInput(dh1, df1, this.p(`${ln.inter}.weight`), {
+        M: N,
+        K: C,
+        N: I,
+        accumulate: true,
+      });
+      be.linearBackwardWeight(g(`${ln.inter}.weight`), g(`${ln.inter}.bias`), df1, a.h1, {
+        M: N,
+        K: C,
+        N: I,
+      });
       be.release(df1);
       // h1 = LN1(r1), r1 = drop(attnOut(ctx)) + h.
       const dr1 = be.empty([B, T, C], "dr1");
-      be.layernormBackward(dr1, g(`${ln.attnLn}.weight`), g(`${ln.attnLn}.bias`), dh1, a.r1, this.p(`${ln.attnLn}.weight`), a.mean1, a.rstd1, { N, C });
+      be.layernormBackward(
+        dr1,
+        g(`${ln.attnLn}.weight`),
+        g(`${ln.attnLn}.bias`),
+        dh1,
+        a.r1,
+        this.p(`${ln.attnLn}.weight`),
+        a.mean1,
+        a.rstd1,
+        { N, C },
+      );
       be.release(dh1);
       const dao = be.empty([B, T, C], "dao");
       this.dropoutBack(dao, dr1, N * C, pHidden, opts, site + 1);
@@ -359,7 +497,17 @@ export class Encoder<T, W> {
     this.dropoutBack(dln, dh, N * C, pHidden, opts, 0);
     be.release(dh);
     const demb = be.empty([B, T, C], "demb");
-    be.layernormBackward(demb, g(`${n.embLn}.weight`), g(`${n.embLn}.bias`), dln, pass.emb, this.p(`${n.embLn}.weight`), pass.embMean, pass.embRstd, { N, C });
+    be.layernormBackward(
+      demb,
+      g(`${n.embLn}.weight`),
+      g(`${n.embLn}.bias`),
+      dln,
+      pass.emb,
+      this.p(`${n.embLn}.weight`),
+      pass.embMean,
+      pass.embRstd,
+      { N, C },
+    );
     be.release(dln);
     be.embeddingBackward(grads.wte, g(n.wpe), g(n.tte), demb, pass.batch.ids, {
       B,
@@ -394,7 +542,13 @@ export class Encoder<T, W> {
     }
   }
 
-  private mlmBackward(pass: Pass<T>, dh: T, grads: Store<T, W>, g: (name: string) => T, weight: number): void {
+  private mlmBackward(
+    pass: Pass<T>,
+    dh: T,
+    grads: Store<T, W>,
+    g: (name: string) => T,
+    weight: number,
+  ): void {
     const { be, cfg, C } = this;
     const n = this.names;
     const m = pass.mlm!;
@@ -406,27 +560,52 @@ export class Encoder<T, W> {
     be.logsoftmaxGatherBackward(dlogits, dlogp, m.logits, m.lse, m.targets, { M: rowsCount, V });
     be.release(dlogp);
     const dtn = be.empty([rowsCount, C], "mlm.dtn");
-    be.vocabBackward(dtn, grads.wte, g(n.mlmBias), dlogits, m.tn, this.params.wte, { M: rowsCount, C, V });
+    be.vocabBackward(dtn, grads.wte, g(n.mlmBias), dlogits, m.tn, this.params.wte, {
+      M: rowsCount,
+      C,
+      V,
+    });
     be.release(dlogits);
     const dgt = be.empty([rowsCount, C], "mlm.dgt");
-    be.layernormBackward(dgt, g(`${n.mlmLn}.weight`), g(`${n.mlmLn}.bias`), dtn, m.gt, this.p(`${n.mlmLn}.weight`), m.mean, m.rstd, {
-      N: rowsCount,
-      C,
-    });
+    be.layernormBackward(
+      dgt,
+      g(`${n.mlmLn}.weight`),
+      g(`${n.mlmLn}.bias`),
+      dtn,
+      m.gt,
+      this.p(`${n.mlmLn}.weight`),
+      m.mean,
+      m.rstd,
+      {
+        N: rowsCount,
+        C,
+      },
+    );
     be.release(dtn);
     const dt = be.empty([rowsCount, C], "mlm.dt");
     be.geluBackward(dt, dgt, m.t, rowsCount * C);
     be.release(dgt);
     const dsel = be.empty([rowsCount, C], "mlm.dsel");
     be.linearBackwardInput(dsel, dt, this.p(`${n.mlmDense}.weight`), { M: rowsCount, K: C, N: C });
-    be.linearBackwardWeight(g(`${n.mlmDense}.weight`), g(`${n.mlmDense}.bias`), dt, m.sel, { M: rowsCount, K: C, N: C });
+    be.linearBackwardWeight(g(`${n.mlmDense}.weight`), g(`${n.mlmDense}.bias`), dt, m.sel, {
+      M: rowsCount,
+      K: C,
+      N: C,
+    });
     be.release(dt);
     be.gatherRowsBackward(dh, dsel, m.rows, { M: rowsCount, C });
     be.release(dsel);
   }
 
   /** Backward of clsForward: head gradients accumulate into `grads`, dh (rows b*T) += dx. */
-  clsBackward(c: ClsActs<T>, B: number, opts: ForwardOptions, dh: T, grads: Store<T, W>, weight: number): void {
+  clsBackward(
+    c: ClsActs<T>,
+    B: number,
+    opts: ForwardOptions,
+    dh: T,
+    grads: Store<T, W>,
+    weight: number,
+  ): void {
     const { be, cfg, C } = this;
     const n = this.names;
     const K = cfg.numLabels;
@@ -440,8 +619,16 @@ export class Encoder<T, W> {
     const dlogits = be.empty([B, K], "cls.dlogits");
     be.crossEntropyBackward(dlogits, c.probs, c.labels, { B, K, scale: weight / B });
     const dpooledDrop = be.empty([B, C], "cls.dpooled.drop");
-    be.linearBackwardInput(dpooledDrop, dlogits, this.p(`${n.clsOut}.weight`), { M: B, K: C, N: K });
-    be.linearBackwardWeight(g(`${n.clsOut}.weight`), g(`${n.clsOut}.bias`), dlogits, c.pooledDrop, { M: B, K: C, N: K });
+    be.linearBackwardInput(dpooledDrop, dlogits, this.p(`${n.clsOut}.weight`), {
+      M: B,
+      K: C,
+      N: K,
+    });
+    be.linearBackwardWeight(g(`${n.clsOut}.weight`), g(`${n.clsOut}.bias`), dlogits, c.pooledDrop, {
+      M: B,
+      K: C,
+      N: K,
+    });
     be.release(dlogits);
     const dpooled = be.empty([B, C], "cls.dpooled");
     this.dropoutBack(dpooled, dpooledDrop, B * C, cfg.hiddenDropout, opts, site + 1);
@@ -451,7 +638,11 @@ export class Encoder<T, W> {
     be.release(dpooled);
     const dxDrop = be.empty([B, C], "cls.dx.drop");
     be.linearBackwardInput(dxDrop, dpre, this.p(`${n.clsDense}.weight`), { M: B, K: C, N: C });
-    be.linearBackwardWeight(g(`${n.clsDense}.weight`), g(`${n.clsDense}.bias`), dpre, c.xDrop, { M: B, K: C, N: C });
+    be.linearBackwardWeight(g(`${n.clsDense}.weight`), g(`${n.clsDense}.bias`), dpre, c.xDrop, {
+      M: B,
+      K: C,
+      N: C,
+    });
     be.release(dpre);
     const dx = be.empty([B, C], "cls.dx");
     this.dropoutBack(dx, dxDrop, B * C, roberta ? cfg.hiddenDropout : 0, opts, site);
@@ -465,7 +656,24 @@ export class Encoder<T, W> {
     const be = this.be;
     be.release(pass.maskAdd, pass.emb, pass.embMean, pass.embRstd, pass.hidden);
     for (const a of pass.layers) {
-      be.release(a.inp, a.q, a.k, a.v, a.att, a.attDrop, a.ctx, a.r1, a.mean1, a.rstd1, a.h1, a.f1, a.g, a.r2, a.mean2, a.rstd2);
+      be.release(
+        a.inp,
+        a.q,
+        a.k,
+        a.v,
+        a.att,
+        a.attDrop,
+        a.ctx,
+        a.r1,
+        a.mean1,
+        a.rstd1,
+        a.h1,
+        a.f1,
+        a.g,
+        a.r2,
+        a.mean2,
+        a.rstd2,
+      );
     }
     if (pass.mlm) be.release(...Object.values(pass.mlm));
     if (pass.cls) be.release(...Object.values(pass.cls));

@@ -40,7 +40,14 @@ export class GpuBackend implements Backend<GpuTensor, ChunkedTensor> {
     this.ctx.fill(t, value);
   }
 
-  embeddingForward(out: GpuTensor, ids: Uint32Array, wte: ChunkedTensor, wpe: GpuTensor, tte: GpuTensor, dims: EmbDims) {
+  embeddingForward(
+    out: GpuTensor,
+    ids: Uint32Array,
+    wte: ChunkedTensor,
+    wpe: GpuTensor,
+    tte: GpuTensor,
+    dims: EmbDims,
+  ) {
     const gids = this.ctx.upload(ids, [ids.length], "ids");
     const pos = this.ctx.upload(embedding.positionIdsHost(ids, dims), [ids.length], "pos");
     embedding.embeddingForward(this.ctx, out, gids, pos, wte, wpe, tte, dims);
@@ -54,22 +61,49 @@ export class GpuBackend implements Backend<GpuTensor, ChunkedTensor> {
     ids: Uint32Array,
     dims: EmbDims,
   ) {
-    const buckets = embedding.makeEmbeddingBuckets(this.ctx, ids, embedding.positionIdsHost(ids, dims));
+    const buckets = embedding.makeEmbeddingBuckets(
+      this.ctx,
+      ids,
+      embedding.positionIdsHost(ids, dims),
+    );
     embedding.embeddingBackward(this.ctx, dwte, dwpe, dtte, dout, buckets, dims);
     buckets.release(this.ctx);
   }
 
-  linearForward(out: GpuTensor, inp: GpuTensor, w: GpuTensor, b: GpuTensor | null, dims: LinearDims) {
+  linearForward(
+    out: GpuTensor,
+    inp: GpuTensor,
+    w: GpuTensor,
+    b: GpuTensor | null,
+    dims: LinearDims,
+  ) {
     linear.linearForward(this.ctx, out, inp, w, b, dims);
   }
-  linearBackwardInput(dinp: GpuTensor, dout: GpuTensor, w: GpuTensor, dims: LinearDims & { accumulate?: boolean }) {
+  linearBackwardInput(
+    dinp: GpuTensor,
+    dout: GpuTensor,
+    w: GpuTensor,
+    dims: LinearDims & { accumulate?: boolean },
+  ) {
     linear.linearBackwardInput(this.ctx, dinp, dout, w, dims);
   }
-  linearBackwardWeight(dw: GpuTensor, db: GpuTensor | null, dout: GpuTensor, inp: GpuTensor, dims: LinearDims) {
+  linearBackwardWeight(
+    dw: GpuTensor,
+    db: GpuTensor | null,
+    dout: GpuTensor,
+    inp: GpuTensor,
+    dims: LinearDims,
+  ) {
     linear.linearBackwardWeight(this.ctx, dw, db, dout, inp, dims);
   }
   /** Column window per word-embedding chunk; the bias is bound as a view at the chunk's rows. */
-  vocabForward(logits: GpuTensor, inp: GpuTensor, wte: ChunkedTensor, bias: GpuTensor, d: { M: number; C: number; V: number }) {
+  vocabForward(
+    logits: GpuTensor,
+    inp: GpuTensor,
+    wte: ChunkedTensor,
+    bias: GpuTensor,
+    d: { M: number; C: number; V: number },
+  ) {
     for (const c of wte.chunks) {
       linear.linearForward(this.ctx, logits, inp, c.tensor, bias.view(c.rowStart, [c.rows]), {
         M: d.M,
@@ -93,7 +127,14 @@ export class GpuBackend implements Backend<GpuTensor, ChunkedTensor> {
       const dims = { M: d.M, K: d.C, N: c.rows, ldo: d.V, colOffset: c.rowStart };
       linear.linearBackwardInput(this.ctx, dinp, dlogits, c.tensor, { ...dims, accumulate: i > 0 });
       const dc = dwte.chunks[i];
-      linear.linearBackwardWeight(this.ctx, dc.tensor, dbias.view(c.rowStart, [c.rows]), dlogits, inp, dims);
+      linear.linearBackwardWeight(
+        this.ctx,
+        dc.tensor,
+        dbias.view(c.rowStart, [c.rows]),
+        dlogits,
+        inp,
+        dims,
+      );
     });
   }
 
@@ -174,7 +215,12 @@ export class GpuBackend implements Backend<GpuTensor, ChunkedTensor> {
   gatherRows(out: GpuTensor, inp: GpuTensor, rows: GpuTensor, dims: { M: number; C: number }) {
     gather.gatherRows(this.ctx, out, inp, rows, dims);
   }
-  gatherRowsBackward(dinp: GpuTensor, dout: GpuTensor, rows: GpuTensor, dims: { M: number; C: number }) {
+  gatherRowsBackward(
+    dinp: GpuTensor,
+    dout: GpuTensor,
+    rows: GpuTensor,
+    dims: { M: number; C: number },
+  ) {
     gather.gatherRowsBackward(this.ctx, dinp, dout, rows, dims);
   }
   logsoftmaxGatherForward(
@@ -205,7 +251,12 @@ export class GpuBackend implements Backend<GpuTensor, ChunkedTensor> {
   ) {
     ce.crossEntropyForward(this.ctx, losses, probs, logits, labels, dims);
   }
-  crossEntropyBackward(dlogits: GpuTensor, probs: GpuTensor, labels: GpuTensor, dims: { B: number; K: number; scale: number }) {
+  crossEntropyBackward(
+    dlogits: GpuTensor,
+    probs: GpuTensor,
+    labels: GpuTensor,
+    dims: { B: number; K: number; scale: number },
+  ) {
     ce.crossEntropyBackward(this.ctx, dlogits, probs, labels, dims);
   }
 }

@@ -78,7 +78,10 @@ export function modelNames(cfg: ModelConfig): ModelNames {
 }
 
 /** Every parameter of the model, in a fixed order. */
-export function paramSpecs(cfg: ModelConfig, opts: { mlm: boolean; classifier: boolean }): ParamSpec[] {
+export function paramSpecs(
+  cfg: ModelConfig,
+  opts: { mlm: boolean; classifier: boolean },
+): ParamSpec[] {
   const n = modelNames(cfg);
   const C = cfg.hidden;
   const specs: ParamSpec[] = [];
@@ -90,9 +93,27 @@ export function paramSpecs(cfg: ModelConfig, opts: { mlm: boolean; classifier: b
     specs.push({ name: `${name}.weight`, shape: [C], group, decay: false, init: "ones" });
     specs.push({ name: `${name}.bias`, shape: [C], group, decay: false, init: "zeros" });
   };
-  specs.push({ name: n.wte, shape: [cfg.vocabSize, C], group: "encoder", decay: true, init: "normal" });
-  specs.push({ name: n.wpe, shape: [cfg.maxPositions, C], group: "encoder", decay: true, init: "normal" });
-  specs.push({ name: n.tte, shape: [cfg.typeVocabSize, C], group: "encoder", decay: true, init: "normal" });
+  specs.push({
+    name: n.wte,
+    shape: [cfg.vocabSize, C],
+    group: "encoder",
+    decay: true,
+    init: "normal",
+  });
+  specs.push({
+    name: n.wpe,
+    shape: [cfg.maxPositions, C],
+    group: "encoder",
+    decay: true,
+    init: "normal",
+  });
+  specs.push({
+    name: n.tte,
+    shape: [cfg.typeVocabSize, C],
+    group: "encoder",
+    decay: true,
+    init: "normal",
+  });
   norm(n.embLn, "encoder");
   for (const l of n.layers) {
     linear(l.q, C, C, "encoder");
@@ -108,10 +129,18 @@ export function paramSpecs(cfg: ModelConfig, opts: { mlm: boolean; classifier: b
     // The MLM head trains with the encoder (its decoder is the tied word embedding).
     linear(n.mlmDense, C, C, "encoder");
     norm(n.mlmLn, "encoder");
-    specs.push({ name: n.mlmBias, shape: [cfg.vocabSize], group: "encoder", decay: false, init: "zeros" });
+    specs.push({
+      name: n.mlmBias,
+      shape: [cfg.vocabSize],
+      group: "encoder",
+      decay: false,
+      init: "zeros",
+    });
   }
   if (opts.classifier) {
-    if (cfg.numLabels < 2) throw new Error(`a classifier needs at least 2 labels, got ${cfg.numLabels}`);
+    if (cfg.numLabels < 2) {
+      throw new Error(`a classifier needs at least 2 labels, got ${cfg.numLabels}`);
+    }
     linear(n.clsDense, C, C, "head");
     linear(n.clsOut, cfg.numLabels, C, "head");
   }

@@ -6,7 +6,7 @@ import { join } from "node:path";
 import type { GpuContext } from "../gpu/context.ts";
 import { ChunkedTensor } from "../gpu/chunked.ts";
 import type { GpuTensor } from "../gpu/tensor.ts";
-import { matchCheckpoint, type HeadRequest, readHfConfig } from "../io/config.ts";
+import { type HeadRequest, matchCheckpoint, readHfConfig } from "../io/config.ts";
 import { openSafetensors } from "../io/safetensors.ts";
 import { philoxUniforms } from "../cpu/philox.ts";
 import type { ModelConfig } from "./config.ts";
@@ -68,7 +68,10 @@ export async function loadCheckpoint(
       e.shape[0] !== opts.numLabels)
   );
   const match = matchCheckpoint(file, entries, config, heads, join(dir, "config.json"));
-  const specs = paramSpecs(config, { mlm: heads.mlm !== false, classifier: heads.classifier !== false });
+  const specs = paramSpecs(config, {
+    mlm: heads.mlm !== false,
+    classifier: heads.classifier !== false,
+  });
   const params: HostParams = new Map();
   const initialised: string[] = [];
   for (const [i, spec] of specs.entries()) {
@@ -84,7 +87,11 @@ export async function loadCheckpoint(
 }
 
 /** Upload host parameters; the word embedding is split across bindings when needed. */
-export function gpuStore(ctx: GpuContext, cfg: ModelConfig, params: HostParams): Store<GpuTensor, ChunkedTensor> {
+export function gpuStore(
+  ctx: GpuContext,
+  cfg: ModelConfig,
+  params: HostParams,
+): Store<GpuTensor, ChunkedTensor> {
   const wteName = modelNames(cfg).wte;
   const t = new Map<string, GpuTensor>();
   let wte: ChunkedTensor | null = null;
@@ -97,7 +104,12 @@ export function gpuStore(ctx: GpuContext, cfg: ModelConfig, params: HostParams):
 }
 
 /** A zero-filled store shaped like `params` (gradients, optimizer moments). */
-export function gpuZerosLike(ctx: GpuContext, cfg: ModelConfig, params: HostParams, tag: string): Store<GpuTensor, ChunkedTensor> {
+export function gpuZerosLike(
+  ctx: GpuContext,
+  cfg: ModelConfig,
+  params: HostParams,
+  tag: string,
+): Store<GpuTensor, ChunkedTensor> {
   const wteName = modelNames(cfg).wte;
   const t = new Map<string, GpuTensor>();
   for (const [name, data] of params) {
@@ -138,9 +150,14 @@ export function cpuStore(cfg: ModelConfig, params: HostParams): Store<Float32Arr
   return { wte: params.get(wteName)!.slice(), t };
 }
 
-export function cpuZerosLike(cfg: ModelConfig, params: HostParams): Store<Float32Array, Float32Array> {
+export function cpuZerosLike(
+  cfg: ModelConfig,
+  params: HostParams,
+): Store<Float32Array, Float32Array> {
   const wteName = modelNames(cfg).wte;
   const t = new Map<string, Float32Array>();
-  for (const [name, data] of params) if (name !== wteName) t.set(name, new Float32Array(data.length));
+  for (const [name, data] of params) {
+    if (name !== wteName) t.set(name, new Float32Array(data.length));
+  }
   return { wte: new Float32Array(params.get(wteName)!.length), t };
 }

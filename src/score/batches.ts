@@ -15,13 +15,17 @@ export function planBatches(
   lengths: readonly number[],
   opts: { budgetTokens: number; maxRows: number },
 ): CopyBatch[] {
-  const sorted = copies.slice().sort((a, b) => lengths[a.text] - lengths[b.text] || a.text - b.text || a.pos - b.pos);
+  const sorted = copies.slice().sort((a, b) =>
+    lengths[a.text] - lengths[b.text] || a.text - b.text || a.pos - b.pos
+  );
   const out: CopyBatch[] = [];
   let cur: MaskedCopy[] = [];
   let T = 0;
   for (const c of sorted) {
     const t = Math.max(T, lengths[c.text]);
-    if (cur.length > 0 && ((cur.length + 1) * t > opts.budgetTokens || cur.length + 1 > opts.maxRows)) {
+    if (
+      cur.length > 0 && ((cur.length + 1) * t > opts.budgetTokens || cur.length + 1 > opts.maxRows)
+    ) {
       out.push({ T, copies: cur });
       cur = [];
     }

@@ -43,7 +43,9 @@ export async function modelFingerprint(dir: string, maxLength: number): Promise<
     mtime: st.mtime?.getTime() ?? 0,
   });
   return (await sha256Hex(
-    `pll-word-l2r-v1\n${maxLength}\n${await sha256Hex(config)}\n${await sha256Hex(tokenizer)}\n${headerDesc}`,
+    `pll-word-l2r-v1\n${maxLength}\n${await sha256Hex(config)}\n${await sha256Hex(
+      tokenizer,
+    )}\n${headerDesc}`,
   )).slice(0, 32);
 }
 

@@ -20,7 +20,11 @@ export function scoredPositions(special: readonly boolean[]): number[] {
 }
 
 /** The positions masked in the copy that scores `pos`: pos and later positions of its word. */
-export function maskedSet(pos: number, words: readonly (number | null)[], special: readonly boolean[]): number[] {
+export function maskedSet(
+  pos: number,
+  words: readonly (number | null)[],
+  special: readonly boolean[],
+): number[] {
   const w = words[pos];
   const out: number[] = [];
   for (let j = pos; j < words.length; j++) {

@@ -34,7 +34,18 @@ export function formatScoreCsv(rows: ScoredRow[]): string {
   for (const r of rows) {
     r.tokens.forEach((tok, i) => {
       const num = (x: number | null) => (x === null ? "" : String(x));
-      lines.push([r.row, i, csvField(tok), r.ids[i], num(r.word[i]), num(r.plt[i]), num(r.logp[i]), r.mask_prob[i]].join(","));
+      lines.push(
+        [
+          r.row,
+          i,
+          csvField(tok),
+          r.ids[i],
+          num(r.word[i]),
+          num(r.plt[i]),
+          num(r.logp[i]),
+          r.mask_prob[i],
+        ].join(","),
+      );
     });
   }
   return lines.join("\n") + "\n";

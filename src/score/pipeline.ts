@@ -4,7 +4,7 @@
  */
 import type { GpuContext } from "../gpu/context.ts";
 import type { L3Tokenizer } from "../io/tokenizer.ts";
-import { maskProbabilities, type Complement, type Overflow } from "../mask/mplt.ts";
+import { type Complement, maskProbabilities, type Overflow } from "../mask/mplt.ts";
 import type { LoadedModel } from "../model/weights.ts";
 import { Progress } from "../util/progress.ts";
 import { modelFingerprint, PltCache, sha256Hex } from "./cache.ts";
@@ -38,7 +38,9 @@ export interface MaskOptions {
 export function tokenize(tok: L3Tokenizer, text: string, maxLength: number) {
   const enc = tok.encode(text, { maxLength });
   let truncated = false;
-  if (enc.ids.length >= maxLength) truncated = tok.encode(text, { maxLength: 1 << 20 }).ids.length > maxLength;
+  if (enc.ids.length >= maxLength) {
+    truncated = tok.encode(text, { maxLength: 1 << 20 }).ids.length > maxLength;
+  }
   return { ...enc, truncated };
 }
 
@@ -53,7 +55,10 @@ export async function computePlt(
   const t0 = performance.now();
   const enc = texts.map((t) => tokenize(tok, t, opts.maxLength));
   const keys = await Promise.all(texts.map((t) => sha256Hex(t)));
-  const cache = await PltCache.open(opts.cacheDir, await modelFingerprint(model.dir, opts.maxLength));
+  const cache = await PltCache.open(
+    opts.cacheDir,
+    await modelFingerprint(model.dir, opts.maxLength),
+  );
   try {
     // Unique texts not yet cached.
     const todo: number[] = [];
@@ -71,7 +76,10 @@ export async function computePlt(
     todo.splice(0, todo.length, ...todo.filter((i) => !cache.get(keys[i])));
     let scoredTokens = 0;
     if (todo.length) {
-      const scorer = new PltScorer(ctx, model.config, model.params, { mask: tok.specialIds.mask, pad: tok.specialIds.pad });
+      const scorer = new PltScorer(ctx, model.config, model.params, {
+        mask: tok.specialIds.mask,
+        pad: tok.specialIds.pad,
+      });
       const inputs: TokenizedText[] = todo.map((i) => enc[i]);
       const totalCopies = inputs.reduce((s, t) => s + t.special.filter((x) => !x).length, 0);
       const progress = opts.progress ? new Progress("score", totalCopies, "tokens") : null;

@@ -21,11 +21,16 @@ export interface ScoreOptions {
   /** Tokens (rows x padded length) per forward; default 8192. */
   budgetTokens?: number;
   /** Called after each batch with the copies done so far and the tokens they hold. */
-  onBatch?: (done: { copies: number; tokens: number; texts: number[]; logp: Float64Array[] }) => void | Promise<void>;
+  onBatch?: (
+    done: { copies: number; tokens: number; texts: number[]; logp: Float64Array[] },
+  ) => void | Promise<void>;
 }
 
 export class PltScorer {
-  private readonly model: Encoder<import("../gpu/tensor.ts").GpuTensor, import("../gpu/chunked.ts").ChunkedTensor>;
+  private readonly model: Encoder<
+    import("../gpu/tensor.ts").GpuTensor,
+    import("../gpu/chunked.ts").ChunkedTensor
+  >;
 
   constructor(
     readonly ctx: GpuContext,
@@ -82,12 +87,24 @@ export class PltScorer {
     const targets = new Uint32Array(B);
     batch.copies.forEach((c, b) => {
       const t = texts[c.text];
-      writeCopy(ids.subarray(b * T, (b + 1) * T), t.ids, t.words, t.special, c.pos, this.ids.mask, this.ids.pad);
+      writeCopy(
+        ids.subarray(b * T, (b + 1) * T),
+        t.ids,
+        t.words,
+        t.special,
+        c.pos,
+        this.ids.mask,
+        this.ids.pad,
+      );
       mask.fill(1, b * T, b * T + t.ids.length);
       rows[b] = b * T + c.pos;
       targets[b] = t.ids[c.pos];
     });
-    const pass = this.model.forward({ B, T, ids, mask }, { mlm: { rows, targets }, train: false, seed: 0 });
+    const pass = this.model.forward({ B, T, ids, mask }, {
+      mlm: { rows, targets },
+      train: false,
+      seed: 0,
+    });
     const logp = (await this.ctx.read(pass.mlm!.logp)).slice(0, B);
     this.model.releasePass(pass);
     return logp;

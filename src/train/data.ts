@@ -23,7 +23,12 @@ export function encodeRows(
   const index = new Map(labels.map((l, i) => [l, i]));
   return rows.map((r) => {
     const e = tok.encode(r.text, { maxLength, pair: r.textPair ?? null });
-    return { row: r.row, ids: e.ids, special: e.special, label: r.label === undefined ? -1 : index.get(r.label) ?? -1 };
+    return {
+      row: r.row,
+      ids: e.ids,
+      special: e.special,
+      label: r.label === undefined ? -1 : index.get(r.label) ?? -1,
+    };
   });
 }
 

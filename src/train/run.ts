@@ -19,17 +19,17 @@ import { writeFileAtomic } from "../io/atomic.ts";
 import { toHfConfig } from "../io/config.ts";
 import { resolveModel } from "../io/hub.ts";
 import { openSafetensors, writeSafetensors } from "../io/safetensors.ts";
-import { loadTokenizer, type L3Tokenizer } from "../io/tokenizer.ts";
+import { type L3Tokenizer, loadTokenizer } from "../io/tokenizer.ts";
 import type { ModelConfig } from "../model/config.ts";
 import { modelNames, paramSpecs } from "../model/params.ts";
 import { type HostParams, loadCheckpoint } from "../model/weights.ts";
-import { renderTrainReport, type MetricRecord } from "../report/train_report.ts";
+import { type MetricRecord, renderTrainReport } from "../report/train_report.ts";
 import { defaultPltCacheDir } from "../score/cache.ts";
 import { computePlt, textMaskProbs } from "../score/pipeline.ts";
 import { Progress } from "../util/progress.ts";
 import type { TrainConfig } from "./config.ts";
 import { toYaml } from "./config.ts";
-import { type Example, encodeRows, shuffled, STREAM_MLM, STREAM_PRIMARY } from "./data.ts";
+import { encodeRows, type Example, shuffled, STREAM_MLM, STREAM_PRIMARY } from "./data.ts";
 import { evaluate, type Evaluation } from "./metrics.ts";
 import { Trainer, type TrainerSettings } from "./trainer.ts";
 
@@ -59,7 +59,10 @@ export interface RunSummary {
   seconds: number;
 }
 
-export async function runTraining(c: TrainConfig, opts: { resume: boolean; quiet?: boolean }): Promise<RunSummary> {
+export async function runTraining(
+  c: TrainConfig,
+  opts: { resume: boolean; quiet?: boolean },
+): Promise<RunSummary> {
   const t0 = performance.now();
   const outDir = c.out!;
   const say = (msg: string) => {
@@ -82,7 +85,10 @@ export async function runTraining(c: TrainConfig, opts: { resume: boolean; quiet
   if (testData) checkLabelsSeen(labels, testData, c.train!);
   let trainRows = trainData.rows;
   if (c.maxTrainExamples && trainRows.length > c.maxTrainExamples) {
-    const order = shuffled(trainRows.length, c.seed, 9, 0).slice(0, c.maxTrainExamples).sort((a, b) => a - b);
+    const order = shuffled(trainRows.length, c.seed, 9, 0).slice(0, c.maxTrainExamples).sort((
+      a,
+      b,
+    ) => a - b);
     trainRows = order.map((i) => trainRows[i]);
   }
 
@@ -90,13 +96,24 @@ export async function runTraining(c: TrainConfig, opts: { resume: boolean; quiet
   const dir = await resolveModel(c.model!, { offline: c.offline, progress: say });
   const tok = await loadTokenizer(dir);
   const mtl = c.mode === "mtl";
-  const loaded = await loadCheckpoint(dir, { mlm: mtl ? true : "optional", classifier: "optional" }, {
+  const loaded = await loadCheckpoint(
+    dir,
+    { mlm: mtl ? true : "optional", classifier: "optional" },
+    {
+      numLabels: labels.length,
+      seed: c.seed,
+    },
+  );
+  const cfg: ModelConfig = {
+    ...loaded.config,
     numLabels: labels.length,
-    seed: c.seed,
-  });
-  const cfg: ModelConfig = { ...loaded.config, numLabels: labels.length, hiddenDropout: c.dropout, attentionDropout: c.dropout };
+    hiddenDropout: c.dropout,
+    attentionDropout: c.dropout,
+  };
   if (c.maxLength > cfg.maxPositions - (cfg.modelType === "roberta" ? cfg.padTokenId + 1 : 0)) {
-    throw new UserError(`--max-length ${c.maxLength} exceeds the model's ${cfg.maxPositions} positions`);
+    throw new UserError(
+      `--max-length ${c.maxLength} exceeds the model's ${cfg.maxPositions} positions`,
+    );
   }
   const train = encodeRows(tok, trainRows, labels, c.maxLength);
   const dev = encodeRows(tok, devData.rows, labels, c.maxLength);
@@ -119,8 +136,15 @@ export async function runTraining(c: TrainConfig, opts: { resume: boolean; quiet
     });
     // A pair's second text is not scored by PLT: its tokens get the mean rate pbar.
     train.forEach((e, i) => {
-      const m = textMaskProbs(plt.scores[i], { pbar: c.pbar, complement: c.complement, overflow: c.overflow });
-      e.maskProb = e.ids.map((_, j) => (j < m.length && plt.scores[i].ids[j] === e.ids[j] ? m[j] : e.special[j] ? 0 : c.pbar));
+      const m = textMaskProbs(plt.scores[i], {
+        pbar: c.pbar,
+        complement: c.complement,
+        overflow: c.overflow,
+      });
+      e.maskProb = e.ids.map((
+        _,
+        j,
+      ) => (j < m.length && plt.scores[i].ids[j] === e.ids[j] ? m[j] : e.special[j] ? 0 : c.pbar));
     });
     say(`L3Masking: mask probabilities of ${train.length} texts (${plt.cached} from cache)`);
   }
@@ -141,12 +165,30 @@ export async function runTraining(c: TrainConfig, opts: { resume: boolean; quiet
     gradAccum: c.gradAccum,
     mlmBatchSize: c.mlmBatchSize ?? c.batchSize,
     pbar: c.pbar,
-    encoder: { lr: c.encoderLr, betas: c.encoderBetas as [number, number], eps: c.encoderEps, weightDecay: c.encoderWeightDecay, clipNorm: c.clipNorm },
-    head: { lr: c.headLr, betas: c.encoderBetas as [number, number], eps: c.encoderEps, weightDecay: c.headWeightDecay, clipNorm: c.clipNorm },
+    encoder: {
+      lr: c.encoderLr,
+      betas: c.encoderBetas as [number, number],
+      eps: c.encoderEps,
+      weightDecay: c.encoderWeightDecay,
+      clipNorm: c.clipNorm,
+    },
+    head: {
+      lr: c.headLr,
+      betas: c.encoderBetas as [number, number],
+      eps: c.encoderEps,
+      weightDecay: c.headWeightDecay,
+      clipNorm: c.clipNorm,
+    },
     warmupRatio: c.warmupRatio,
     totalSteps,
     metaLr: c.metaLr,
-    devHead: { steps: c.devHeadSteps, lr: c.devHeadLr, weightDecay: c.devHeadWeightDecay, tol: c.devHeadTol, examples: c.devHeadExamples },
+    devHead: {
+      steps: c.devHeadSteps,
+      lr: c.devHeadLr,
+      weightDecay: c.devHeadWeightDecay,
+      tol: c.devHeadTol,
+      examples: c.devHeadExamples,
+    },
   };
   const trainer = new Trainer(ctx, cfg, loaded.params, settings, tok, dev);
   let st: RunState = {
@@ -167,11 +209,22 @@ export async function runTraining(c: TrainConfig, opts: { resume: boolean; quiet
   const records: MetricRecord[] = [];
   if (opts.resume) {
     const resumed = await loadState(stateDir, cfg);
-    if (!resumed) throw new UserError(`${outDir}: no state to resume from (state/ is missing); start without --resume`);
+    if (!resumed) {
+      throw new UserError(
+        `${outDir}: no state to resume from (state/ is missing); start without --resume`,
+      );
+    }
     st = resumed.state;
     trainer.loadParams(resumed.params, resumed.moments);
-    trainer.state = { step: st.step, taskLogits: { ...st.taskLogits }, adamOffset: st.adamOffset, constantLr: st.phase === "finetune" };
-    const lines = (await Deno.readTextFile(metricsPath).catch(() => "")).split("\n").filter((l) => l).slice(0, st.metricsLines);
+    trainer.state = {
+      step: st.step,
+      taskLogits: { ...st.taskLogits },
+      adamOffset: st.adamOffset,
+      constantLr: st.phase === "finetune",
+    };
+    const lines = (await Deno.readTextFile(metricsPath).catch(() => "")).split("\n").filter((l) =>
+      l
+    ).slice(0, st.metricsLines);
     for (const l of lines) records.push(JSON.parse(l));
     await writeFileAtomic(metricsPath, lines.map((l) => l + "\n").join(""));
     say(`resuming ${outDir} at step ${st.step} (epoch ${st.epoch + 1}, batch ${st.batchInEpoch})`);
@@ -202,16 +255,32 @@ export async function runTraining(c: TrainConfig, opts: { resume: boolean; quiet
       st.badEvals = 0;
       await saveBest();
     } else st.badEvals++;
-    await log({ type: "eval", step: st.step, epoch, phase, split: "dev", accuracy: ev.accuracy, macro_f1: ev.macroF1, loss: ev.loss, best: improved });
-    say(`  dev @ step ${st.step}: accuracy ${ev.accuracy.toFixed(4)}, macro-F1 ${ev.macroF1.toFixed(4)}${improved ? " (best)" : ""}`);
+    await log({
+      type: "eval",
+      step: st.step,
+      epoch,
+      phase,
+      split: "dev",
+      accuracy: ev.accuracy,
+      macro_f1: ev.macroF1,
+      loss: ev.loss,
+      best: improved,
+    });
+    say(
+      `  dev @ step ${st.step}: accuracy ${ev.accuracy.toFixed(4)}, macro-F1 ${
+        ev.macroF1.toFixed(4)
+      }${improved ? " (best)" : ""}`,
+    );
     return improved;
   };
 
   const phases: { name: "main" | "finetune"; epochs: number; patience: number }[] = [
     { name: "main", epochs: c.maxEpochs, patience: c.patience },
   ];
-  if (c.finetuneEpochs > 0) phases.push({ name: "finetune", epochs: c.finetuneEpochs, patience: c.finetunePatience });
-  const progress = new Progress("train", totalSteps, "steps");
+  if (c.finetuneEpochs > 0) {
+    phases.push({ name: "finetune", epochs: c.finetuneEpochs, patience: c.finetunePatience });
+  }
+  const progress = opts.quiet ? null : new Progress("train", totalSteps, "steps");
   let examples = 0;
   const tStart = performance.now();
   for (const phase of phases) {
@@ -224,7 +293,11 @@ export async function runTraining(c: TrainConfig, opts: { resume: boolean; quiet
       st.epoch = 0;
       st.batchInEpoch = 0;
       st.badEvals = 0;
-      await log({ type: "event", step: st.step, message: `fine-tune phase: lr ${c.finetuneLr}, ${phase.epochs} epochs` });
+      await log({
+        type: "event",
+        step: st.step,
+        message: `fine-tune phase: lr ${c.finetuneLr}, ${phase.epochs} epochs`,
+      });
     }
     if (st.phase !== phase.name) continue;
     if (phase.name === "finetune") {
@@ -247,7 +320,12 @@ export async function runTraining(c: TrainConfig, opts: { resume: boolean; quiet
       if (orders.epoch !== st.epoch) {
         orders = {
           epoch: st.epoch,
-          primary: shuffled(train.length, c.seed, STREAM_PRIMARY + (phase.name === "finetune" ? 10 : 0), st.epoch),
+          primary: shuffled(
+            train.length,
+            c.seed,
+            STREAM_PRIMARY + (phase.name === "finetune" ? 10 : 0),
+            st.epoch,
+          ),
           mlm: shuffled(train.length, c.seed, STREAM_MLM, st.epoch),
         };
       }
@@ -270,12 +348,15 @@ export async function runTraining(c: TrainConfig, opts: { resume: boolean; quiet
         await log({
           type: "event",
           step: st.step,
-          message: `non-finite loss (classification ${r.lossCls}, MLM ${r.lossMlm}); stopped, keeping the last good checkpoint`,
+          message:
+            `non-finite loss (classification ${r.lossCls}, MLM ${r.lossMlm}); stopped, keeping the last good checkpoint`,
         });
         metricsFile.close();
         throw new UserError(
           `training diverged at step ${st.step}: loss is ${r.lossCls}/${r.lossMlm}. The last good model is in ` +
-            `${join(outDir, "best")} and the last good state in ${stateDir}; lower --encoder-lr or raise --warmup-ratio`,
+            `${
+              join(outDir, "best")
+            } and the last good state in ${stateDir}; lower --encoder-lr or raise --warmup-ratio`,
         );
       }
       await log({
@@ -293,9 +374,11 @@ export async function runTraining(c: TrainConfig, opts: { resume: boolean; quiet
         examples_per_s: idx.length / dt,
         time: (performance.now() - tStart) / 1000,
       });
-      progress.update(
+      progress?.update(
         st.step,
-        `epoch ${st.epoch + 1}, loss ${r.lossCls.toFixed(4)}${r.lossMlm !== null ? `/${r.lossMlm.toFixed(4)}` : ""}` +
+        `epoch ${st.epoch + 1}, loss ${r.lossCls.toFixed(4)}${
+          r.lossMlm !== null ? `/${r.lossMlm.toFixed(4)}` : ""
+        }` +
           (r.weights ? `, w ${r.weights.cls.toFixed(3)}/${r.weights.mlm.toFixed(3)}` : "") +
           `, ${(examples / ((performance.now() - tStart) / 1000)).toFixed(1)} ex/s`,
       );
@@ -304,7 +387,11 @@ export async function runTraining(c: TrainConfig, opts: { resume: boolean; quiet
       if (evalNow) {
         await evalDev(st.epoch, phase.name);
         if (st.badEvals >= phase.patience) {
-          await log({ type: "event", step: st.step, message: `early stop: ${st.badEvals} evaluations without improvement` });
+          await log({
+            type: "event",
+            step: st.step,
+            message: `early stop: ${st.badEvals} evaluations without improvement`,
+          });
           say(`early stop after ${st.badEvals} evaluations without improvement`);
           stop = true;
           st.epoch = phase.epochs; // the phase is over
@@ -313,14 +400,26 @@ export async function runTraining(c: TrainConfig, opts: { resume: boolean; quiet
       }
     }
   }
-  progress.finish(st.step);
+  progress?.finish(st.step);
   st.done = true;
 
   // ---- test with the best checkpoint; predictions of dev and test
   await reloadBest(trainer, join(outDir, "best"), cfg);
   const predsDir = join(outDir, "predictions");
-  const summary: RunSummary = { outDir, bestDev: st.best, bestStep: st.bestStep, steps: st.step, seconds: 0 };
-  for (const [split, exs, rows] of [["dev", dev, devData.rows], ["test", test, testData?.rows ?? []]] as const) {
+  const summary: RunSummary = {
+    outDir,
+    bestDev: st.best,
+    bestStep: st.bestStep,
+    steps: st.step,
+    seconds: 0,
+  };
+  for (
+    const [split, exs, rows] of [["dev", dev, devData.rows], [
+      "test",
+      test,
+      testData?.rows ?? [],
+    ]] as const
+  ) {
     if (!exs.length) continue;
     const probs = await trainer.predict(exs as Example[], micro);
     const ev = evaluate(exs.map((e) => e.label), probs, labels.length);
@@ -345,12 +444,18 @@ export async function runTraining(c: TrainConfig, opts: { resume: boolean; quiet
   await saveState(stateDir, st, trainer, true);
   summary.seconds = (performance.now() - t0) / 1000;
   const html = renderTrainReport(records, {
-    settings: Object.fromEntries(Object.entries(c).filter(([, v]) => v !== undefined && typeof v !== "object").map(([k, v]) => [k, v as string])),
+    settings: Object.fromEntries(
+      Object.entries(c).filter(([, v]) => v !== undefined && typeof v !== "object").map((
+        [k, v],
+      ) => [k, v as string]),
+    ),
     labels,
     summary: {
       "best dev": st.best,
       "best step": st.bestStep,
-      ...(summary.test ? { "test accuracy": summary.test.accuracy, "test macro-F1": summary.test.macroF1 } : {}),
+      ...(summary.test
+        ? { "test accuracy": summary.test.accuracy, "test macro-F1": summary.test.macroF1 }
+        : {}),
       "wall time (s)": Number(summary.seconds.toFixed(1)),
     },
   });
@@ -382,8 +487,14 @@ export async function saveHfModel(
     specs.map((p) => ({ name: p.name, shape: p.shape, data: params.get(p.name)! })),
     { format: "pt" },
   );
-  await writeFileAtomic(join(dir, "config.json"), JSON.stringify(toHfConfig(cfg, extras), null, 2) + "\n");
-  await writeFileAtomic(join(dir, "tokenizer.json"), await Deno.readFile(join(srcDir, "tokenizer.json")));
+  await writeFileAtomic(
+    join(dir, "config.json"),
+    JSON.stringify(toHfConfig(cfg, extras), null, 2) + "\n",
+  );
+  await writeFileAtomic(
+    join(dir, "tokenizer.json"),
+    await Deno.readFile(join(srcDir, "tokenizer.json")),
+  );
 }
 
 async function reloadBest(trainer: Trainer, dir: string, cfg: ModelConfig): Promise<void> {
@@ -409,20 +520,31 @@ async function writePredictions(
     const p = Array.from(probs.subarray(i * K, (i + 1) * K));
     let best = 0;
     for (let k = 1; k < K; k++) if (p[k] > p[best]) best = k;
-    return JSON.stringify({ row: rows[i].row, label: e.label >= 0 ? labels[e.label] : null, pred: labels[best], probs: p });
+    return JSON.stringify({
+      row: rows[i].row,
+      label: e.label >= 0 ? labels[e.label] : null,
+      pred: labels[best],
+      probs: p,
+    });
   });
   await Deno.mkdir(join(path, ".."), { recursive: true });
   await writeFileAtomic(path, lines.join("\n") + "\n");
 }
 
 /** Write state/ atomically: into state.new/, then swap directories. */
-async function saveState(dir: string, st: RunState, trainer: Trainer, done: boolean): Promise<void> {
+async function saveState(
+  dir: string,
+  st: RunState,
+  trainer: Trainer,
+  done: boolean,
+): Promise<void> {
   const tmp = `${dir}.new`;
   await Deno.remove(tmp, { recursive: true }).catch(() => {});
   await Deno.mkdir(tmp, { recursive: true });
   const params = await trainer.readParams();
   const { m, v } = await trainer.readMoments();
-  const asList = (h: HostParams) => [...h].map(([name, data]) => ({ name, shape: [data.length], data }));
+  const asList = (h: HostParams) =>
+    [...h].map(([name, data]) => ({ name, shape: [data.length], data }));
   await writeSafetensors(join(tmp, "params.safetensors"), asList(params));
   await writeSafetensors(join(tmp, "adam_m.safetensors"), asList(m));
   await writeSafetensors(join(tmp, "adam_v.safetensors"), asList(v));
@@ -433,7 +555,12 @@ async function saveState(dir: string, st: RunState, trainer: Trainer, done: bool
   await Deno.remove(`${dir}.old`, { recursive: true }).catch(() => {});
 }
 
-async function loadState(dir: string, cfg: ModelConfig): Promise<{ state: RunState; params: HostParams; moments: { m: HostParams; v: HostParams } } | null> {
+async function loadState(
+  dir: string,
+  cfg: ModelConfig,
+): Promise<
+  { state: RunState; params: HostParams; moments: { m: HostParams; v: HostParams } } | null
+> {
   let use = dir;
   try {
     await Deno.stat(join(dir, "trainer.json"));
@@ -453,5 +580,9 @@ async function loadState(dir: string, cfg: ModelConfig): Promise<{ state: RunSta
     return out;
   };
   void cfg;
-  return { state, params: await read("params.safetensors"), moments: { m: await read("adam_m.safetensors"), v: await read("adam_v.safetensors") } };
+  return {
+    state,
+    params: await read("params.safetensors"),
+    moments: { m: await read("adam_m.safetensors"), v: await read("adam_v.safetensors") },
+  };
 }

@@ -17,9 +17,23 @@ import type { ModelConfig } from "../model/config.ts";
 import { Encoder, type Store } from "../model/encoder.ts";
 import { GpuBackend } from "../model/gpu_backend.ts";
 import { modelNames, type ParamSpec, paramSpecs } from "../model/params.ts";
-import { gpuStore, gpuZerosLike, type HostParams, initParam, readGpuStore, releaseGpuStore } from "../model/weights.ts";
+import {
+  gpuStore,
+  gpuZerosLike,
+  type HostParams,
+  initParam,
+  readGpuStore,
+  releaseGpuStore,
+} from "../model/weights.ts";
 import type { L3Tokenizer } from "../io/tokenizer.ts";
-import { type Example, padBatch, shuffled, STREAM_DEV, STREAM_MLM, STREAM_PRIMARY } from "./data.ts";
+import {
+  type Example,
+  padBatch,
+  shuffled,
+  STREAM_DEV,
+  STREAM_MLM,
+  STREAM_PRIMARY,
+} from "./data.ts";
 import { GroupOptimizer, type GroupSettings, type GStore } from "./optimizer.ts";
 import { linearSchedule } from "./schedule.ts";
 
@@ -79,7 +93,12 @@ export class Trainer {
   private readonly shared: Set<string>;
   private readonly mlmHead: Set<string>;
   private readonly randomIds: Uint32Array;
-  state: TrainerState = { step: 0, taskLogits: { cls: 0.5, mlm: 0.5 }, adamOffset: 0, constantLr: false };
+  state: TrainerState = {
+    step: 0,
+    taskLogits: { cls: 0.5, mlm: 0.5 },
+    adamOffset: 0,
+    constantLr: false,
+  };
   private dev: DevHead | null = null;
 
   constructor(
@@ -99,12 +118,25 @@ export class Trainer {
     this.model = new Encoder(this.be, cfg, this.params, heads);
     this.gPrim = gpuZerosLike(ctx, cfg, used, "grad");
     if (mtl) this.gMlm = gpuZerosLike(ctx, cfg, used, "grad.mlm");
-    this.moments = { m: gpuZerosLike(ctx, cfg, used, "adam.m"), v: gpuZerosLike(ctx, cfg, used, "adam.v") };
+    this.moments = {
+      m: gpuZerosLike(ctx, cfg, used, "adam.m"),
+      v: gpuZerosLike(ctx, cfg, used, "adam.v"),
+    };
     const n = modelNames(cfg);
     const wte = n.wte;
-    const mlmHeadNames = [`${n.mlmDense}.weight`, `${n.mlmDense}.bias`, `${n.mlmLn}.weight`, `${n.mlmLn}.bias`, n.mlmBias];
+    const mlmHeadNames = [
+      `${n.mlmDense}.weight`,
+      `${n.mlmDense}.bias`,
+      `${n.mlmLn}.weight`,
+      `${n.mlmLn}.bias`,
+      n.mlmBias,
+    ];
     this.mlmHead = new Set(mtl ? mlmHeadNames : []);
-    this.shared = new Set(this.specs.filter((p) => p.group === "encoder" && !this.mlmHead.has(p.name)).map((p) => p.name));
+    this.shared = new Set(
+      this.specs.filter((p) => p.group === "encoder" && !this.mlmHead.has(p.name)).map((p) =>
+        p.name
+      ),
+    );
     const enc = this.specs.filter((p) => p.group === "encoder");
     const head = this.specs.filter((p) => p.group === "head");
     this.encOpt = new GroupOptimizer(ctx, enc, this.params, this.moments, s.encoder, wte);
@@ -253,8 +285,13 @@ export class Trainer {
   /** gPrim (shared) = w_cls gPrim + w_mlm gMlm; the MLM head gets its own gradient unscaled. */
   private combine(w: { cls: number; mlm: number }): void {
     const g = this.gMlm!;
-    const pairs: [T, T][] = this.params.wte.chunks.map((_, i) => [this.gPrim.wte.chunks[i].tensor, g.wte.chunks[i].tensor]);
-    for (const name of this.shared) if (name !== this.model.names.wte) pairs.push([this.gPrim.t.get(name)!, g.t.get(name)!]);
+    const pairs: [T, T][] = this.params.wte.chunks.map((
+      _,
+      i,
+    ) => [this.gPrim.wte.chunks[i].tensor, g.wte.chunks[i].tensor]);
+    for (const name of this.shared) {
+      if (name !== this.model.names.wte) pairs.push([this.gPrim.t.get(name)!, g.t.get(name)!]);
+    }
     for (const [y, x] of pairs) scaleAccumulate(this.ctx, y, x, w.mlm, w.cls, y.numel);
     for (const name of this.mlmHead) {
       const y = this.gPrim.t.get(name)!;
@@ -285,7 +322,10 @@ export class Trainer {
     return await readGpuStore(this.ctx, this.cfg, this.params);
   }
   async readMoments(): Promise<{ m: HostParams; v: HostParams }> {
-    return { m: await readGpuStore(this.ctx, this.cfg, this.moments.m), v: await readGpuStore(this.ctx, this.cfg, this.moments.v) };
+    return {
+      m: await readGpuStore(this.ctx, this.cfg, this.moments.m),
+      v: await readGpuStore(this.ctx, this.cfg, this.moments.v),
+    };
   }
   /** Overwrite parameters (and moments) from host arrays (resume, or reload of the best model). */
   loadParams(params: HostParams, moments?: { m: HostParams; v: HostParams }): void {
@@ -296,7 +336,10 @@ export class Trainer {
     }
   }
   /** Fresh optimizer moments (the final fine-tune phase restarts AdamW). */
-  resetOptimizer(settings: { encoder: GroupSettings; head: GroupSettings }, zeroMoments = true): void {
+  resetOptimizer(
+    settings: { encoder: GroupSettings; head: GroupSettings },
+    zeroMoments = true,
+  ): void {
     if (zeroMoments) {
       this.zero(this.moments.m);
       this.zero(this.moments.v);
@@ -306,8 +349,22 @@ export class Trainer {
     this.encOpt.release();
     this.headOpt.release();
     const wte = this.model.names.wte;
-    this.encOpt = new GroupOptimizer(this.ctx, this.specs.filter((p) => p.group === "encoder"), this.params, this.moments, settings.encoder, wte);
-    this.headOpt = new GroupOptimizer(this.ctx, this.specs.filter((p) => p.group === "head"), this.params, this.moments, settings.head, wte);
+    this.encOpt = new GroupOptimizer(
+      this.ctx,
+      this.specs.filter((p) => p.group === "encoder"),
+      this.params,
+      this.moments,
+      settings.encoder,
+      wte,
+    );
+    this.headOpt = new GroupOptimizer(
+      this.ctx,
+      this.specs.filter((p) => p.group === "head"),
+      this.params,
+      this.moments,
+      settings.head,
+      wte,
+    );
   }
 
   release(): void {
@@ -330,7 +387,12 @@ function write(ctx: GpuContext, cfg: ModelConfig, store: GStore, host: HostParam
     ctx.write(t, data);
   }
   const w = host.get(wte)!;
-  for (const c of store.wte.chunks) ctx.write(c.tensor, w.subarray(c.rowStart * store.wte.cols, (c.rowStart + c.rows) * store.wte.cols));
+  for (const c of store.wte.chunks) {
+    ctx.write(
+      c.tensor,
+      w.subarray(c.rowStart * store.wte.cols, (c.rowStart + c.rows) * store.wte.cols),
+    );
+  }
 }
 
 /** A tensor of a pass kept past releasePass (moved out so the pass does not free it). */
@@ -368,30 +430,52 @@ class DevHead {
   constructor(readonly tr: Trainer, readonly dev: Example[]) {
     const { ctx, cfg } = tr;
     this.headSpecs = tr.specs.filter((p) => p.group === "head");
-    this.headParams = new Map(this.headSpecs.map((p) => [p.name, ctx.zeros([size(p)], `devhead:${p.name}`)]));
-    this.headGrads = new Map(this.headSpecs.map((p) => [p.name, ctx.zeros([size(p)], `devhead.grad:${p.name}`)]));
+    this.headParams = new Map(
+      this.headSpecs.map((p) => [p.name, ctx.zeros([size(p)], `devhead:${p.name}`)]),
+    );
+    this.headGrads = new Map(
+      this.headSpecs.map((p) => [p.name, ctx.zeros([size(p)], `devhead.grad:${p.name}`)]),
+    );
     // Encoder gradient store: its own tensors for the shared encoder, the dev head's for the head.
-    const host: HostParams = new Map(tr.specs.filter((p) => p.group === "encoder").map((p) => [p.name, new Float32Array(size(p))]));
+    const host: HostParams = new Map(
+      tr.specs.filter((p) => p.group === "encoder").map((p) => [p.name, new Float32Array(size(p))]),
+    );
     const enc = gpuZerosLike(ctx, cfg, host, "grad.dev");
     this.grads = { wte: enc.wte, t: new Map([...enc.t, ...this.headGrads]) };
-    const merged: Store<T, W> = { wte: tr.params.wte, t: new Map([...tr.params.t, ...this.headParams]) };
+    const merged: Store<T, W> = {
+      wte: tr.params.wte,
+      t: new Map([...tr.params.t, ...this.headParams]),
+    };
     this.model = new Encoder(tr.be, cfg, merged, { mlm: tr.s.mode === "mtl", classifier: true });
-    const m = new Map(this.headSpecs.map((p) => [p.name, ctx.zeros([size(p)], `devhead.m:${p.name}`)]));
-    const v = new Map(this.headSpecs.map((p) => [p.name, ctx.zeros([size(p)], `devhead.v:${p.name}`)]));
+    const m = new Map(
+      this.headSpecs.map((p) => [p.name, ctx.zeros([size(p)], `devhead.m:${p.name}`)]),
+    );
+    const v = new Map(
+      this.headSpecs.map((p) => [p.name, ctx.zeros([size(p)], `devhead.v:${p.name}`)]),
+    );
     this.moments = { m: { wte: tr.params.wte, t: m }, v: { wte: tr.params.wte, t: v } };
     const d = tr.s.devHead;
-    this.opt = new GroupOptimizer(ctx, this.headSpecs, { wte: tr.params.wte, t: this.headParams }, this.moments, {
-      lr: d.lr,
-      betas: [0.9, 0.999],
-      eps: 1e-8,
-      weightDecay: d.weightDecay,
-      clipNorm: Infinity,
-    }, modelNames(cfg).wte);
+    this.opt = new GroupOptimizer(
+      ctx,
+      this.headSpecs,
+      { wte: tr.params.wte, t: this.headParams },
+      this.moments,
+      {
+        lr: d.lr,
+        betas: [0.9, 0.999],
+        eps: 1e-8,
+        weightDecay: d.weightDecay,
+        clipNorm: Infinity,
+      },
+      modelNames(cfg).wte,
+    );
   }
 
   private sample(step: number, draw: number): Example[] {
     const n = Math.min(this.tr.s.devHead.examples, this.dev.length);
-    return shuffled(this.dev.length, this.tr.s.seed, STREAM_DEV, step * 2 + draw).slice(0, n).map((i) => this.dev[i]);
+    return shuffled(this.dev.length, this.tr.s.seed, STREAM_DEV, step * 2 + draw).slice(0, n).map((
+      i,
+    ) => this.dev[i]);
   }
 
   /** Train a fresh head, then leave g_dev (encoder) in this.grads. Returns the head steps taken. */
@@ -400,12 +484,17 @@ class DevHead {
     const be = this.tr.be;
     const d = this.tr.s.devHead;
     // Fresh head: seeded per step.
-    this.headSpecs.forEach((p, i) => ctx.write(this.headParams.get(p.name)!, initParam(p, this.tr.s.seed + 7919 * (step + 1), i)));
+    this.headSpecs.forEach((p, i) =>
+      ctx.write(this.headParams.get(p.name)!, initParam(p, this.tr.s.seed + 7919 * (step + 1), i))
+    );
     for (const t of [...this.moments.m.t.values(), ...this.moments.v.t.values()]) ctx.fill(t, 0);
     // Cached encoder features of the first dev sample (encoder frozen, dropout off).
     const ex = this.sample(step, 0);
     const B = ex.length;
-    const pass = this.model.forward(padBatch(ex, this.tr.tok.specialIds.pad), { train: false, seed: 0 });
+    const pass = this.model.forward(padBatch(ex, this.tr.tok.specialIds.pad), {
+      train: false,
+      seed: 0,
+    });
     const rows = be.uploadU32(Uint32Array.from(ex.map((_, b) => b * pass.batch.T)), "dev.rows");
     const feats = be.empty([B, cfg.hidden], "dev.features");
     be.gatherRows(feats, pass.hidden, rows, { M: B, C: cfg.hidden });
@@ -460,5 +549,11 @@ function size(p: ParamSpec): number {
   return p.shape.reduce((a, b) => a * b, 1);
 }
 
-export const RUN_FILES = { config: "config.yaml", metrics: "metrics.jsonl", best: "best", state: "state", report: "report.html" };
+export const RUN_FILES = {
+  config: "config.yaml",
+  metrics: "metrics.jsonl",
+  best: "best",
+  state: "state",
+  report: "report.html",
+};
 export { join };

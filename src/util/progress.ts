@@ -16,7 +16,10 @@ export class Progress {
     const rate = done / Math.max(sec, 1e-9);
     const eta = rate > 0 ? (this.total - done) / rate : Infinity;
     const pct = this.total ? ((100 * done) / this.total).toFixed(1) : "100";
-    const line = `${this.label}: ${done}/${this.total} ${this.unit} (${pct}%), ${rate.toFixed(1)} ${this.unit}/s, ` +
+    const line =
+      `${this.label}: ${done}/${this.total} ${this.unit} (${pct}%), ${
+        rate.toFixed(1)
+      } ${this.unit}/s, ` +
       `ETA ${formatDuration(eta)}${extra ? `, ${extra}` : ""}`;
     const enc = new TextEncoder();
     Deno.stderr.writeSync(enc.encode(this.tty ? `\r\x1b[K${line}` : `${line}\n`));
@@ -35,6 +38,8 @@ export class Progress {
 export function formatDuration(sec: number): string {
   if (!Number.isFinite(sec)) return "?";
   if (sec < 60) return `${sec.toFixed(0)}s`;
-  if (sec < 3600) return `${Math.floor(sec / 60)}m${String(Math.round(sec % 60)).padStart(2, "0")}s`;
+  if (sec < 3600) {
+    return `${Math.floor(sec / 60)}m${String(Math.round(sec % 60)).padStart(2, "0")}s`;
+  }
   return `${Math.floor(sec / 3600)}h${String(Math.round((sec % 3600) / 60)).padStart(2, "0")}m`;
 }
