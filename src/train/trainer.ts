@@ -6,7 +6,6 @@
  * Determinism: data order, masks, dropout and dev-head draws are functions of (seed, epoch,
  * step), so a run resumed from its state directory continues bit-identically.
  */
-import { join } from "node:path";
 import type { GpuContext } from "../gpu/context.ts";
 import type { ChunkedTensor } from "../gpu/chunked.ts";
 import type { GpuTensor } from "../gpu/tensor.ts";
@@ -26,14 +25,7 @@ import {
   releaseGpuStore,
 } from "../model/weights.ts";
 import type { L3Tokenizer } from "../io/tokenizer.ts";
-import {
-  type Example,
-  padBatch,
-  shuffled,
-  STREAM_DEV,
-  STREAM_MLM,
-  STREAM_PRIMARY,
-} from "./data.ts";
+import { type Example, padBatch, shuffled, STREAM_DEV } from "./data.ts";
 import { GroupOptimizer, type GroupSettings, type GStore } from "./optimizer.ts";
 import { linearSchedule } from "./schedule.ts";
 
@@ -548,12 +540,3 @@ class DevHead {
 function size(p: ParamSpec): number {
   return p.shape.reduce((a, b) => a * b, 1);
 }
-
-export const RUN_FILES = {
-  config: "config.yaml",
-  metrics: "metrics.jsonl",
-  best: "best",
-  state: "state",
-  report: "report.html",
-};
-export { join };
