@@ -12,6 +12,9 @@ Commands:
   score      token-wise pseudo-likelihood and L3Masking mask probabilities of a dataset
   train      fine-tune a classifier: STL, or MTL with RTM or L3Masking, fixed or META-TARTAN weights
   eval       accuracy, macro-F1 and predictions of a saved classifier
+  vocab      train a WordPiece vocabulary (tokenizer.json) on a corpus
+  pretrain   masked-LM training of a new model from random initialisation
+  adapt      continued masked-LM training of a model on domain text (RTM or L3Masking)
   help       show this message
 
 Options:
@@ -27,6 +30,9 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   score: async () => (await import("./src/cli/score.ts")).score,
   train: async () => (await import("./src/cli/train.ts")).train,
   eval: async () => (await import("./src/cli/eval.ts")).evalCommand,
+  vocab: async () => (await import("./src/cli/vocab.ts")).vocab,
+  pretrain: async () => (await import("./src/cli/pretrain.ts")).pretrain,
+  adapt: async () => (await import("./src/cli/pretrain.ts")).adapt,
 };
 
 async function main(argv: string[]): Promise<number> {

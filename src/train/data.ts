@@ -6,6 +6,8 @@ import type { Batch } from "../model/encoder.ts";
 
 export interface Example {
   row: number;
+  /** The text (first text of a pair). */
+  text?: string;
   ids: number[];
   special: boolean[];
   /** Label index (id2label order), -1 when the split has no label. */
