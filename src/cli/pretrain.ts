@@ -57,7 +57,7 @@ const PRETRAIN_USAGE = `Usage: l3mask pretrain --corpus F... --tokenizer DIR --c
 
 Masked-LM training of a new model from random initialisation. --corpus takes text files (one
 document per line or free text), .jsonl files with a "text" field, or the built-in npm corpora
-moby-dick, sotu, spam-assassin. --tokenizer is a directory with tokenizer.json (see 'l3mask
+builtin:moby-dick, builtin:sotu, builtin:spam-assassin. --tokenizer is a directory with tokenizer.json (see 'l3mask
 vocab'). The config (YAML) has a model: section (type, layers, hidden, heads, intermediate,
 max_positions) and a training: section (max_length, batch_size, steps, lr, warmup_ratio,
 weight_decay, dropout, pbar, seed, heldout_fraction, eval_every, save_every). Writes a Hugging
@@ -81,11 +81,14 @@ export async function readCorpus(specs: string[]): Promise<string[]> {
   for (const spec of specs) {
     const st = await Deno.stat(spec).catch(() => null);
     if (!st) {
-      if (["moby-dick", "sotu", "spam-assassin"].includes(spec)) {
-        docs.push(...await loadBuiltinCorpus(spec as "moby-dick" | "sotu" | "spam-assassin"));
+      const name = spec.replace(/^builtin:/, "");
+      if (["moby-dick", "sotu", "spam-assassin"].includes(name)) {
+        docs.push(...await loadBuiltinCorpus(name as "moby-dick" | "sotu" | "spam-assassin"));
         continue;
       }
-      throw new UserError(`corpus '${spec}' is neither a file nor a built-in corpus (moby-dick, sotu, spam-assassin)`);
+      throw new UserError(
+        `corpus '${spec}' is neither a file nor a built-in corpus (builtin:moby-dick, builtin:sotu, builtin:spam-assassin)`,
+      );
     }
     const text = await Deno.readTextFile(spec);
     if (spec.endsWith(".jsonl")) {
