@@ -55,10 +55,21 @@ function check(name: string, d: AttentionDims, ts: [GpuTensor, number][]): void 
 function attViews(
   ctx: GpuContext,
   t: GpuTensor,
-  T: number,
+  vec4: boolean,
 ): [GpuTensor, GpuTensor, GpuTensor] {
   const dummy = ctx.empty([4], "attention unused view");
-  return T % 4 === 0 ? [dummy, t, dummy] : [t, dummy, dummy];
+  return vec4 ? [dummy, t, dummy] : [t, dummy, dummy];
+}
+
+/**
+ * The scores kernel's vec4 path: only when rows are 16-byte aligned and (nearly) every thread of
+ * the last workgroup owns rows. Measured on llvmpipe (B=16, NH=4, HS=64): with idle threads in
+ * the workgroup the vec4 path is 4-8x slower than the scalar one (T=64: ~300 vs ~50 ms), with a
+ * full workgroup 2-3x faster (T=128: ~29 vs ~83 ms).
+ */
+function scoresVec4(T: number): boolean {
+  const blocks = Math.ceil(T / SCORES_ROWS) % WG;
+  return T % 4 === 0 && (blocks === 0 || blocks === WG - 1);
 }
 
 /** att[b,h,i,j] = softmax_j(q_i . k_j / sqrt(HS) + maskAdd[b,j]) per head; overwrites att. */
@@ -73,13 +84,14 @@ export function attentionScores(
   const { B, T, NH, HS } = dims;
   const btc = B * T * NH * HS;
   check("attentionScores", dims, [[att, B * NH * T * T], [q, btc], [k, btc], [maskAdd, B * T]]);
-  const [f32View, vec4View, dummy] = attViews(ctx, att, T);
+  const vec4 = scoresVec4(T);
+  const [f32View, vec4View, dummy] = attViews(ctx, att, vec4);
   ctx.run("attention_scores", {
     buffers: [f32View, q, k, maskAdd, vec4View],
     u32: [T, NH, HS],
     f32: [1 / Math.sqrt(HS)],
     workgroups: [Math.ceil(Math.ceil(T / SCORES_ROWS) / WG), NH, B],
-    overrides: { WG, VEC4: T % 4 === 0 ? 1 : 0 },
+    overrides: { WG, VEC4: vec4 ? 1 : 0 },
   });
   ctx.release(dummy);
 }
@@ -138,7 +150,7 @@ export function attentionContextBackward(
     btc,
   ]]);
   const tiles = Math.ceil(T / QK_TILE) ** 2;
-  const [dattF32, dattVec4, dummy] = attViews(ctx, datt, T);
+  const [dattF32, dattVec4, dummy] = attViews(ctx, datt, T % 4 === 0);
   ctx.run("attention_qk", {
     buffers: [dattF32, dout, v, dattVec4],
     u32: [T, NH, HS],
@@ -172,7 +184,7 @@ export function attentionScoresBackward(
   ]]);
   const ds = ctx.empty([B, NH, T, T], "attention dS");
   const rows = B * NH * T;
-  const [dsF32, dsVec4, dummy] = attViews(ctx, ds, T);
+  const [dsF32, dsVec4, dummy] = attViews(ctx, ds, T % 4 === 0);
   ctx.run("attention_softmax_backward", {
     buffers: [dsF32, datt, att, dsVec4, datt, att],
     u32: [rows, T],
