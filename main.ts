@@ -7,6 +7,7 @@ const USAGE = `l3mask ${VERSION} — L3Masking domain adaptation for BERT-family
 Usage: l3mask <command> [options]
 
 Commands:
+  demo       the embedded default: score e-mails with the shipped model, train a short L3Masking run
   doctor     show the WebGPU adapter, its limits, and run a matmul self-check
   inspect    a model's architecture, size, tokenizer and the device memory it needs
   score      token-wise pseudo-likelihood and L3Masking mask probabilities of a dataset
@@ -25,6 +26,7 @@ Options:
 type Command = (args: string[]) => Promise<void>;
 
 const COMMANDS: Record<string, () => Promise<Command>> = {
+  demo: async () => (await import("./src/cli/demo.ts")).demo,
   doctor: async () => (await import("./src/cli/doctor.ts")).doctor,
   inspect: async () => (await import("./src/cli/inspect.ts")).inspect,
   score: async () => (await import("./src/cli/score.ts")).score,
