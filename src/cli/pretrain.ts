@@ -167,15 +167,16 @@ async function train(
 }
 
 export async function pretrain(args: string[]): Promise<void> {
-  const { values } = parse("pretrain", args, {
+  const { values, positionals } = parse("pretrain", args, {
     corpus: { type: "string", multiple: true },
     tokenizer: { type: "string" },
     config: { type: "string" },
     out: { type: "string" },
     resume: { type: "boolean" },
   } as const, PRETRAIN_USAGE);
-  const corpus = values.corpus as unknown as string[] | undefined;
-  if (!corpus?.length || !values.tokenizer || !values.config || !values.out) {
+  // `--corpus A B C` as well as `--corpus A --corpus B`.
+  const corpus = [...(values.corpus as unknown as string[] ?? []), ...positionals];
+  if (!corpus.length || !values.tokenizer || !values.config || !values.out) {
     throw new UserError("--corpus, --tokenizer, --config and --out are required. See 'l3mask pretrain --help'.");
   }
   let raw: unknown;
@@ -234,7 +235,7 @@ export async function pretrain(args: string[]): Promise<void> {
 }
 
 export async function adapt(args: string[]): Promise<void> {
-  const { values } = parse("adapt", args, {
+  const { values, positionals } = parse("adapt", args, {
     model: { type: "string" },
     corpus: { type: "string", multiple: true },
     out: { type: "string" },
@@ -249,8 +250,8 @@ export async function adapt(args: string[]): Promise<void> {
     resume: { type: "boolean" },
     offline: { type: "boolean" },
   } as const, ADAPT_USAGE);
-  const corpus = values.corpus as unknown as string[] | undefined;
-  if (!values.model || !corpus?.length || !values.out) {
+  const corpus = [...(values.corpus as unknown as string[] ?? []), ...positionals];
+  if (!values.model || !corpus.length || !values.out) {
     throw new UserError("--model, --corpus and --out are required. See 'l3mask adapt --help'.");
   }
   const masking = choice(values.masking ?? "l3", "--masking", ["rtm", "l3"] as const);
