@@ -96,5 +96,23 @@ import attention_softmax_backward from "../shaders/attention_softmax_backward.wg
   type: "text",
 };
 SHADERS.attention_softmax_backward = attention_softmax_backward;
-import lead_linear from "../shaders/lead_linear.wgsl" with { type: "text" };
-SHADERS.lead_linear = lead_linear;
+import linear_slab from "../shaders/linear_slab.wgsl" with { type: "text" };
+SHADERS.linear_slab = linear_slab;
+import linear_forward_naive from "../shaders/linear_forward_naive.wgsl" with { type: "text" };
+SHADERS.linear_forward_naive = linear_forward_naive;
+import linear_forward_v2_tiled from "../shaders/linear_forward_v2_tiled.wgsl" with { type: "text" };
+SHADERS.linear_forward_v2_tiled = linear_forward_v2_tiled;
+import linear_backward_input_naive from "../shaders/linear_backward_input_naive.wgsl" with {
+  type: "text",
+};
+SHADERS.linear_backward_input_naive = linear_backward_input_naive;
+import linear_backward_weight_naive from "../shaders/linear_backward_weight_naive.wgsl" with {
+  type: "text",
+};
+SHADERS.linear_backward_weight_naive = linear_backward_weight_naive;
+import linear_bias_grad from "../shaders/linear_bias_grad.wgsl" with { type: "text" };
+SHADERS.linear_bias_grad = linear_bias_grad;
+import linear_pack from "../shaders/linear_pack.wgsl" with { type: "text" };
+SHADERS.linear_pack = linear_pack;
+import linear_transpose from "../shaders/linear_transpose.wgsl" with { type: "text" };
+SHADERS.linear_transpose = linear_transpose;
