@@ -7,6 +7,7 @@ import { resolveModel } from "../io/hub.ts";
 import { loadTokenizer } from "../io/tokenizer.ts";
 import type { Complement, Overflow } from "../mask/mplt.ts";
 import { loadCheckpoint } from "../model/weights.ts";
+import { maxSequenceLength } from "../model/config.ts";
 import { defaultPltCacheDir } from "../score/cache.ts";
 import { computePlt, textMaskProbs } from "../score/pipeline.ts";
 import { formatScoreCsv, formatScoreJsonl, type ScoredRow } from "../score/output.ts";
@@ -98,6 +99,11 @@ export async function score(args: string[]): Promise<void> {
   });
   const tok = await loadTokenizer(dir);
   const model = await loadCheckpoint(dir, { mlm: true, classifier: false });
+  if (maxLength > maxSequenceLength(model.config)) {
+    throw new UserError(
+      `--max-length ${maxLength} exceeds the ${maxSequenceLength(model.config)} tokens ${values.model}'s positions allow; pass --max-length ${maxSequenceLength(model.config)}`,
+    );
+  }
   const ctx = await createContext().catch((e) => {
     throw new UserError((e as Error).message);
   });

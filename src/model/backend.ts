@@ -30,6 +30,8 @@ export interface DropoutDims {
 
 export interface Backend<T, W> {
   readonly name: string;
+  /** Submit recorded work (lets released buffers be reused); optional. */
+  flush?(): void;
   zeros(shape: number[], label: string): T;
   empty(shape: number[], label: string): T;
   uploadU32(data: Uint32Array, label: string): T;

@@ -30,3 +30,8 @@ export function headSize(cfg: ModelConfig): number {
 export function prefix(cfg: ModelConfig): string {
   return cfg.modelType === "bert" ? "bert" : "roberta";
 }
+
+/** Longest sequence the position table allows (RoBERTa positions start after the padding id). */
+export function maxSequenceLength(cfg: ModelConfig): number {
+  return cfg.maxPositions - (cfg.modelType === "roberta" ? cfg.padTokenId + 1 : 0);
+}

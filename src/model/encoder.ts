@@ -7,7 +7,7 @@
  * a gradient store (see the gradient rule in params.ts).
  */
 import type { Backend } from "./backend.ts";
-import { headSize, type ModelConfig } from "./config.ts";
+import { headSize, maxSequenceLength, type ModelConfig } from "./config.ts";
 import { type ModelNames, modelNames, type ParamSpec, paramSpecs } from "./params.ts";
 
 /** Tensors of every parameter (or gradient) by Hugging Face name; the word embedding apart. */
@@ -33,6 +33,8 @@ export interface ForwardOptions {
   labels?: Uint32Array; // (B)
   train: boolean;
   seed: number;
+  /** Forward only (scoring, evaluation): layer activations are freed as soon as they are used. */
+  inference?: boolean;
 }
 
 interface LayerActs<T> {
@@ -157,7 +159,7 @@ export class Encoder<T, W> {
     const n = this.names;
     const kind = cfg.modelType;
     const pHidden = cfg.hiddenDropout;
-    if (T > cfg.maxPositions - (kind === "roberta" ? cfg.padTokenId + 1 : 0)) {
+    if (T > maxSequenceLength(cfg)) {
       throw new Error(`sequence length ${T} exceeds the model's ${cfg.maxPositions} positions`);
     }
     const maskAddHost = new Float32Array(N);
@@ -269,24 +271,13 @@ export class Encoder<T, W> {
           eps: cfg.layerNormEps,
         },
       );
-      layers.push({
-        inp: h,
-        q,
-        k,
-        v,
-        att,
-        attDrop,
-        ctx,
-        r1,
-        mean1,
-        rstd1,
-        h1,
-        f1,
-        g,
-        r2,
-        mean2,
-        rstd2,
-      });
+      const acts = { inp: h, q, k, v, att, attDrop, ctx, r1, mean1, rstd1, h1, f1, g, r2, mean2, rstd2 };
+      if (opts.inference) {
+        // No backward will run: free the layer's activations now and submit, so the next layer
+        // reuses their buffers (the pool hands a buffer out again only after a submit).
+        be.release(...Object.values(acts));
+        be.flush?.();
+      } else layers.push(acts);
       h = h2;
     });
 
@@ -395,6 +386,7 @@ export class Encoder<T, W> {
    * classification loss (either weight may be 0 or its task absent).
    */
   backward(pass: Pass<T>, grads: Store<T, W>, w: { mlm: number; cls: number }): void {
+    if (pass.opts.inference) throw new Error("backward of an inference-only forward");
     const { be, cfg, C, HS } = this;
     const { B, T } = pass.batch;
     const N = B * T;

@@ -39,6 +39,9 @@ export class GpuBackend implements Backend<GpuTensor, ChunkedTensor> {
   fill(t: GpuTensor, value: number): void {
     this.ctx.fill(t, value);
   }
+  flush(): void {
+    this.ctx.flush();
+  }
 
   embeddingForward(
     out: GpuTensor,

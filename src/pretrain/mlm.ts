@@ -133,7 +133,7 @@ export class MlmTrainer {
       if (!masked.rows.length) continue;
       const batch = padBatch(mb, this.tok.specialIds.pad);
       batch.ids = masked.ids;
-      const pass = this.model.forward(batch, { mlm: { rows: masked.rows, targets: masked.targets }, train: false, seed: 0 });
+      const pass = this.model.forward(batch, { mlm: { rows: masked.rows, targets: masked.targets }, train: false, seed: 0, inference: true });
       const logp = await this.ctx.read(pass.mlm!.logp);
       this.model.releasePass(pass);
       for (let j = 0; j < masked.rows.length; j++) sum -= logp[j];

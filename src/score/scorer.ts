@@ -104,6 +104,7 @@ export class PltScorer {
       mlm: { rows, targets },
       train: false,
       seed: 0,
+      inference: true,
     });
     const logp = (await this.ctx.read(pass.mlm!.logp)).slice(0, B);
     this.model.releasePass(pass);

@@ -20,7 +20,7 @@ import { toHfConfig } from "../io/config.ts";
 import { resolveModel } from "../io/hub.ts";
 import { openSafetensors, writeSafetensors } from "../io/safetensors.ts";
 import { type L3Tokenizer, loadTokenizer } from "../io/tokenizer.ts";
-import type { ModelConfig } from "../model/config.ts";
+import { maxSequenceLength, type ModelConfig } from "../model/config.ts";
 import { modelNames, paramSpecs } from "../model/params.ts";
 import { type HostParams, loadCheckpoint } from "../model/weights.ts";
 import { type MetricRecord, renderTrainReport } from "../report/train_report.ts";
@@ -110,9 +110,9 @@ export async function runTraining(
     hiddenDropout: c.dropout,
     attentionDropout: c.dropout,
   };
-  if (c.maxLength > cfg.maxPositions - (cfg.modelType === "roberta" ? cfg.padTokenId + 1 : 0)) {
+  if (c.maxLength > maxSequenceLength(cfg)) {
     throw new UserError(
-      `--max-length ${c.maxLength} exceeds the model's ${cfg.maxPositions} positions`,
+      `--max-length ${c.maxLength} exceeds the ${maxSequenceLength(cfg)} tokens the model's positions allow`,
     );
   }
   const train = encodeRows(tok, trainRows, labels, c.maxLength);

@@ -301,6 +301,7 @@ export class Trainer {
         labels: new Uint32Array(mb.length),
         train: false,
         seed: 0,
+        inference: true,
       });
       const probs = await this.ctx.read(pass.cls!.probs);
       out.set(probs.subarray(0, mb.length * K), i * K);
@@ -486,6 +487,7 @@ class DevHead {
     const pass = this.model.forward(padBatch(ex, this.tr.tok.specialIds.pad), {
       train: false,
       seed: 0,
+      inference: true,
     });
     const rows = be.uploadU32(Uint32Array.from(ex.map((_, b) => b * pass.batch.T)), "dev.rows");
     const feats = be.empty([B, cfg.hidden], "dev.features");
