@@ -14,11 +14,16 @@ import { loadCheckpoint } from "../src/model/weights.ts";
 import { computePlt } from "../src/score/pipeline.ts";
 import { defaultPltCacheDir } from "../src/score/cache.ts";
 
-const { values, positionals } = parseArgs({ options: { "max-length": { type: "string", default: "64" } }, allowPositionals: true });
-const file = positionals[0] ?? new URL("../../shared/datasets/citation_intent/dev.jsonl", import.meta.url).pathname;
+const { values, positionals } = parseArgs({
+  options: { "max-length": { type: "string", default: "64" } },
+  allowPositionals: true,
+});
+const file = positionals[0] ??
+  new URL("../../shared/datasets/citation_intent/dev.jsonl", import.meta.url).pathname;
 const MODEL = new URL("../models/l3mask-mini/", import.meta.url).pathname;
 const FUNCTION_WORDS = new Set(
-  "the of and to a in is that for it as was with be by on not he i this are or his from at which but have an they you were her she there one all we their has been would will if when so no its can them more may these than other into some could our then any only such also".split(" "),
+  "the of and to a in is that for it as was with be by on not he i this are or his from at which but have an they you were her she there one all we their has been would will if when so no its can them more may these than other into some could our then any only such also"
+    .split(" "),
 );
 const data = await readDataset(file, { labelColumn: null });
 const tok = await loadTokenizer(MODEL);
@@ -53,7 +58,11 @@ for (const s of plt.scores) {
     }
   });
 }
-const ranked = [...byToken].filter(([, e]) => e.n >= 3).map(([t, e]) => ({ t, mean: e.sum / e.n, n: e.n }))
+const ranked = [...byToken].filter(([, e]) => e.n >= 3).map(([t, e]) => ({
+  t,
+  mean: e.sum / e.n,
+  n: e.n,
+}))
   .sort((a, b) => a.mean - b.mean);
 const fmt = (xs: typeof ranked) => xs.map((x) => `${x.t} ${x.mean.toFixed(3)} (${x.n})`).join(", ");
 console.log(`file: ${file} (${data.rows.length} texts), model: models/l3mask-mini`);

@@ -41,17 +41,37 @@ export async function demo(args: string[]): Promise<void> {
   try {
     await Deno.stat(join(DEFAULT_MODEL, "model.safetensors"));
   } catch {
-    throw new UserError(`the shipped model is missing at ${DEFAULT_MODEL}; re-create it with 'deno task pretrain-mini'`);
+    throw new UserError(
+      `the shipped model is missing at ${DEFAULT_MODEL}; re-create it with 'deno task pretrain-mini'`,
+    );
   }
-  const data = await writeSpamSplits(join(out, "data"), { train: nTrain, dev: Math.max(8, nTrain / 4), test: Math.max(8, nTrain / 2) }, 7);
+  const data = await writeSpamSplits(join(out, "data"), {
+    train: nTrain,
+    dev: Math.max(8, nTrain / 4),
+    test: Math.max(8, nTrain / 2),
+  }, 7);
   // 1. score: the first e-mails of the test split
   const sample = join(out, "data", "sample.jsonl");
   const lines = (await Deno.readTextFile(data.test)).split("\n").filter((l) => l).slice(0, emails);
   await Deno.writeTextFile(sample, lines.join("\n") + "\n");
   console.error(`demo: scoring ${lines.length} e-mails with ${DEFAULT_MODEL}`);
-  await score([sample, "--model", DEFAULT_MODEL, "--max-length", "64", "--out", join(out, "score.jsonl"), "--report", join(out, "report.html"), "--cache-dir", join(out, "plt-cache")]);
+  await score([
+    sample,
+    "--model",
+    DEFAULT_MODEL,
+    "--max-length",
+    "64",
+    "--out",
+    join(out, "score.jsonl"),
+    "--report",
+    join(out, "report.html"),
+    "--cache-dir",
+    join(out, "plt-cache"),
+  ]);
   // 2. train: spam vs ham, MTL with L3Masking and META-TARTAN weights
-  console.error(`demo: training spam vs ham (${nTrain} e-mails, ${epochs} epochs, mtl + L3Masking + META-TARTAN)`);
+  console.error(
+    `demo: training spam vs ham (${nTrain} e-mails, ${epochs} epochs, mtl + L3Masking + META-TARTAN)`,
+  );
   const c = resolveConfig([{
     source: "demo",
     values: {

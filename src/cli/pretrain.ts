@@ -9,11 +9,18 @@ import { UserError } from "../errors.ts";
 import { createContext } from "../gpu/context.ts";
 import { writeFileAtomic } from "../io/atomic.ts";
 import { resolveModel } from "../io/hub.ts";
-import { loadTokenizer, type L3Tokenizer } from "../io/tokenizer.ts";
+import { type L3Tokenizer, loadTokenizer } from "../io/tokenizer.ts";
 import type { ModelConfig } from "../model/config.ts";
 import { paramSpecs } from "../model/params.ts";
 import { type HostParams, initParams, loadCheckpoint } from "../model/weights.ts";
-import { loadMlmState, type MlmRecord, MlmTrainer, runMlm, saveMlmModel, saveMlmState } from "../pretrain/mlm.ts";
+import {
+  loadMlmState,
+  type MlmRecord,
+  MlmTrainer,
+  runMlm,
+  saveMlmModel,
+  saveMlmState,
+} from "../pretrain/mlm.ts";
 import { packTexts } from "../pretrain/pack.ts";
 import { defaultPltCacheDir } from "../score/cache.ts";
 import { computePlt, textMaskProbs } from "../score/pipeline.ts";
@@ -53,7 +60,8 @@ const PretrainConfig = z.strictObject({
 });
 type PretrainConfig = z.output<typeof PretrainConfig>;
 
-const PRETRAIN_USAGE = `Usage: l3mask pretrain --corpus F... --tokenizer DIR --config C.yaml --out DIR [--resume]
+const PRETRAIN_USAGE =
+  `Usage: l3mask pretrain --corpus F... --tokenizer DIR --config C.yaml --out DIR [--resume]
 
 Masked-LM training of a new model from random initialisation. --corpus takes text files (one
 document per line or free text), .jsonl files with a "text" field, or the built-in npm corpora
@@ -63,7 +71,8 @@ max_positions) and a training: section (max_length, batch_size, steps, lr, warmu
 weight_decay, dropout, pbar, seed, heldout_fraction, eval_every, save_every). Writes a Hugging
 Face BertForMaskedLM checkpoint to --out, metrics.jsonl and state/ (for --resume).`;
 
-const ADAPT_USAGE = `Usage: l3mask adapt --model M --corpus F... --out DIR [--masking rtm|l3] [options]
+const ADAPT_USAGE =
+  `Usage: l3mask adapt --model M --corpus F... --out DIR [--masking rtm|l3] [options]
 
 Continued masked-LM pretraining of an existing model on domain text (task- or domain-adaptive
 pretraining), with random masking (rtm) or L3Masking (l3: masks follow the starting model's
@@ -100,7 +109,9 @@ export async function readCorpus(specs: string[]): Promise<string[]> {
         } catch {
           throw new UserError(`${spec}:${i + 1}: not valid JSON`);
         }
-        if (typeof o?.text !== "string") throw new UserError(`${spec}:${i + 1}: no string "text" field`);
+        if (typeof o?.text !== "string") {
+          throw new UserError(`${spec}:${i + 1}: no string "text" field`);
+        }
         docs.push(o.text);
       });
     } else docs.push(text);
@@ -108,14 +119,22 @@ export async function readCorpus(specs: string[]): Promise<string[]> {
   return docs;
 }
 
-function splitHeldout(exs: Example[], fraction: number, seed: number): { train: Example[]; heldout: Example[] } {
+function splitHeldout(
+  exs: Example[],
+  fraction: number,
+  seed: number,
+): { train: Example[]; heldout: Example[] } {
   const order = shuffled(exs.length, seed, 17, 0);
   const n = Math.max(1, Math.round(exs.length * fraction));
   const held = new Set(order.slice(0, n));
   return { train: exs.filter((_, i) => !held.has(i)), heldout: exs.filter((_, i) => held.has(i)) };
 }
 
-async function corpusExamples(tok: L3Tokenizer, corpus: string[], maxLength: number): Promise<Example[]> {
+async function corpusExamples(
+  tok: L3Tokenizer,
+  corpus: string[],
+  maxLength: number,
+): Promise<Example[]> {
   const docs = await readCorpus(corpus);
   const texts = packTexts(docs, tok, maxLength - tok.addedSingle);
   if (!texts.length) throw new UserError("the corpus holds no text");
@@ -153,7 +172,12 @@ async function train(
   await Deno.mkdir(outDir, { recursive: true });
   await writeFileAtomic(metricsPath, lines.map((l) => l + "\n").join(""));
   const file = await Deno.open(metricsPath, { append: true });
-  console.error(`${train.length} training texts, ${heldout.length} held out; ${paramSpecs(cfg, { mlm: true, classifier: false }).reduce((n, p) => n + p.shape.reduce((a, b) => a * b, 1), 0)} parameters`);
+  console.error(
+    `${train.length} training texts, ${heldout.length} held out; ${
+      paramSpecs(cfg, { mlm: true, classifier: false }).reduce((n, p) =>
+        n + p.shape.reduce((a, b) => a * b, 1), 0)
+    } parameters`,
+  );
   const result = await runMlm(tr, train, heldout, async (r: MlmRecord) => {
     await file.write(new TextEncoder().encode(JSON.stringify(r) + "\n"));
   }, async () => {
@@ -162,22 +186,35 @@ async function train(
   });
   file.close();
   ctx.destroy();
-  console.log(`held-out MLM loss ${result.heldoutLoss.toFixed(4)}, perplexity ${Math.exp(result.heldoutLoss).toFixed(1)} ` +
-    `(vocabulary ${cfg.vocabSize}); ${tr.step} steps in ${result.seconds.toFixed(0)}s; model in ${outDir}`);
+  console.log(
+    `held-out MLM loss ${result.heldoutLoss.toFixed(4)}, perplexity ${
+      Math.exp(result.heldoutLoss).toFixed(1)
+    } ` +
+      `(vocabulary ${cfg.vocabSize}); ${tr.step} steps in ${
+        result.seconds.toFixed(0)
+      }s; model in ${outDir}`,
+  );
 }
 
 export async function pretrain(args: string[]): Promise<void> {
-  const { values, positionals } = parse("pretrain", args, {
-    corpus: { type: "string", multiple: true },
-    tokenizer: { type: "string" },
-    config: { type: "string" },
-    out: { type: "string" },
-    resume: { type: "boolean" },
-  } as const, PRETRAIN_USAGE);
+  const { values, positionals } = parse(
+    "pretrain",
+    args,
+    {
+      corpus: { type: "string", multiple: true },
+      tokenizer: { type: "string" },
+      config: { type: "string" },
+      out: { type: "string" },
+      resume: { type: "boolean" },
+    } as const,
+    PRETRAIN_USAGE,
+  );
   // `--corpus A B C` as well as `--corpus A --corpus B`.
   const corpus = [...(values.corpus as unknown as string[] ?? []), ...positionals];
   if (!corpus.length || !values.tokenizer || !values.config || !values.out) {
-    throw new UserError("--corpus, --tokenizer, --config and --out are required. See 'l3mask pretrain --help'.");
+    throw new UserError(
+      "--corpus, --tokenizer, --config and --out are required. See 'l3mask pretrain --help'.",
+    );
   }
   let raw: unknown;
   try {
@@ -209,47 +246,70 @@ export async function pretrain(args: string[]): Promise<void> {
     attentionDropout: t.dropout,
     numLabels: 0,
   };
-  const host = initParams(paramSpecs(cfg, { mlm: true, classifier: false }), t.seed, c.model.init_std);
+  const host = initParams(
+    paramSpecs(cfg, { mlm: true, classifier: false }),
+    t.seed,
+    c.model.init_std,
+  );
   const exs = await corpusExamples(tok, corpus, t.max_length);
   await Deno.mkdir(values.out, { recursive: true });
   await writeFileAtomic(join(values.out, "pretrain.yaml"), await Deno.readTextFile(values.config));
-  await train(values.out, cfg, host, tok, tokenizerJson, exs, {
-    masking: "rtm",
-    pbar: t.pbar,
-    lr: t.lr,
-    weightDecay: t.weight_decay,
-    betas: t.betas,
-    eps: t.eps,
-    clipNorm: t.clip_norm,
-    warmupRatio: t.warmup_ratio,
-    batchSize: t.batch_size,
-    steps: t.steps,
-    seed: t.seed,
-    evalEvery: t.eval_every,
-    saveEvery: t.save_every,
-  }, t.heldout_fraction, Boolean(values.resume), {
-    l3mask: { version: VERSION, command: `l3mask pretrain --corpus ${corpus.join(" ")} --config ${values.config}` },
-    bos_token_id: tok.specialIds.cls,
-    eos_token_id: tok.specialIds.sep,
-  });
+  await train(
+    values.out,
+    cfg,
+    host,
+    tok,
+    tokenizerJson,
+    exs,
+    {
+      masking: "rtm",
+      pbar: t.pbar,
+      lr: t.lr,
+      weightDecay: t.weight_decay,
+      betas: t.betas,
+      eps: t.eps,
+      clipNorm: t.clip_norm,
+      warmupRatio: t.warmup_ratio,
+      batchSize: t.batch_size,
+      steps: t.steps,
+      seed: t.seed,
+      evalEvery: t.eval_every,
+      saveEvery: t.save_every,
+    },
+    t.heldout_fraction,
+    Boolean(values.resume),
+    {
+      l3mask: {
+        version: VERSION,
+        command: `l3mask pretrain --corpus ${corpus.join(" ")} --config ${values.config}`,
+      },
+      bos_token_id: tok.specialIds.cls,
+      eos_token_id: tok.specialIds.sep,
+    },
+  );
 }
 
 export async function adapt(args: string[]): Promise<void> {
-  const { values, positionals } = parse("adapt", args, {
-    model: { type: "string" },
-    corpus: { type: "string", multiple: true },
-    out: { type: "string" },
-    masking: { type: "string" },
-    steps: { type: "string" },
-    lr: { type: "string" },
-    "batch-size": { type: "string" },
-    "max-length": { type: "string" },
-    pbar: { type: "string" },
-    seed: { type: "string" },
-    "eval-every": { type: "string" },
-    resume: { type: "boolean" },
-    offline: { type: "boolean" },
-  } as const, ADAPT_USAGE);
+  const { values, positionals } = parse(
+    "adapt",
+    args,
+    {
+      model: { type: "string" },
+      corpus: { type: "string", multiple: true },
+      out: { type: "string" },
+      masking: { type: "string" },
+      steps: { type: "string" },
+      lr: { type: "string" },
+      "batch-size": { type: "string" },
+      "max-length": { type: "string" },
+      pbar: { type: "string" },
+      seed: { type: "string" },
+      "eval-every": { type: "string" },
+      resume: { type: "boolean" },
+      offline: { type: "boolean" },
+    } as const,
+    ADAPT_USAGE,
+  );
   const corpus = [...(values.corpus as unknown as string[] ?? []), ...positionals];
   if (!values.model || !corpus.length || !values.out) {
     throw new UserError("--model, --corpus and --out are required. See 'l3mask adapt --help'.");
@@ -270,23 +330,46 @@ export async function adapt(args: string[]): Promise<void> {
     const ctx = await createContext().catch((e) => {
       throw new UserError((e as Error).message);
     });
-    const plt = await computePlt(ctx, loaded, tok, exs.map((e) => e.text!), { maxLength, budgetTokens: 8192, cacheDir: defaultPltCacheDir(), progress: true });
-    exs.forEach((e, i) => (e.maskProb = textMaskProbs(plt.scores[i], { pbar, complement: "one-minus", overflow: "redistribute" })));
+    const plt = await computePlt(ctx, loaded, tok, exs.map((e) => e.text!), {
+      maxLength,
+      budgetTokens: 8192,
+      cacheDir: defaultPltCacheDir(),
+      progress: true,
+    });
+    exs.forEach((
+      e,
+      i,
+    ) => (e.maskProb = textMaskProbs(plt.scores[i], {
+      pbar,
+      complement: "one-minus",
+      overflow: "redistribute",
+    })));
     ctx.destroy();
   }
-  await train(values.out, loaded.config, loaded.params, tok, await Deno.readFile(join(dir, "tokenizer.json")), exs, {
-    masking,
-    pbar,
-    lr,
-    weightDecay: 0.01,
-    betas: [0.9, 0.98],
-    eps: 1e-6,
-    clipNorm: 1,
-    warmupRatio: 0.06,
-    batchSize,
-    steps,
-    seed,
-    evalEvery: positiveInt(values["eval-every"] ?? "200", "--eval-every"),
-    saveEvery: positiveInt(values["eval-every"] ?? "200", "--eval-every"),
-  }, 0.02, Boolean(values.resume), { l3mask: { version: VERSION, adapted_from: values.model, masking } });
+  await train(
+    values.out,
+    loaded.config,
+    loaded.params,
+    tok,
+    await Deno.readFile(join(dir, "tokenizer.json")),
+    exs,
+    {
+      masking,
+      pbar,
+      lr,
+      weightDecay: 0.01,
+      betas: [0.9, 0.98],
+      eps: 1e-6,
+      clipNorm: 1,
+      warmupRatio: 0.06,
+      batchSize,
+      steps,
+      seed,
+      evalEvery: positiveInt(values["eval-every"] ?? "200", "--eval-every"),
+      saveEvery: positiveInt(values["eval-every"] ?? "200", "--eval-every"),
+    },
+    0.02,
+    Boolean(values.resume),
+    { l3mask: { version: VERSION, adapted_from: values.model, masking } },
+  );
 }

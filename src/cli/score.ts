@@ -101,7 +101,11 @@ export async function score(args: string[]): Promise<void> {
   const model = await loadCheckpoint(dir, { mlm: true, classifier: false });
   if (maxLength > maxSequenceLength(model.config)) {
     throw new UserError(
-      `--max-length ${maxLength} exceeds the ${maxSequenceLength(model.config)} tokens ${values.model}'s positions allow; pass --max-length ${maxSequenceLength(model.config)}`,
+      `--max-length ${maxLength} exceeds the ${
+        maxSequenceLength(model.config)
+      } tokens ${values.model}'s positions allow; pass --max-length ${
+        maxSequenceLength(model.config)
+      }`,
     );
   }
   const ctx = await createContext().catch((e) => {

@@ -20,7 +20,8 @@ export function emailText(raw: string, maxChars = 1200): string {
   const split = raw.search(/\r?\n\r?\n/);
   const headers = split >= 0 ? raw.slice(0, split) : "";
   let body = split >= 0 ? raw.slice(split) : raw;
-  const subject = /^Subject:[ \t]*(.*(?:\r?\n[ \t].*)*)/im.exec(headers)?.[1]?.replace(/\s+/g, " ").trim() ?? "";
+  const subject =
+    /^Subject:[ \t]*(.*(?:\r?\n[ \t].*)*)/im.exec(headers)?.[1]?.replace(/\s+/g, " ").trim() ?? "";
   body = body
     .replace(/<style[\s\S]*?<\/style>/gi, " ")
     .replace(/<[^>]+>/g, " ")
@@ -51,7 +52,12 @@ export async function loadSpamAssassin(): Promise<Email[]> {
     const group = String(o.group);
     const text = emailText(String(o.text));
     if (text.length < 20) continue;
-    out.push({ id: `${group}/${o.id}`, group, label: group.startsWith("spam") ? "spam" : "ham", text });
+    out.push({
+      id: `${group}/${o.id}`,
+      group,
+      label: group.startsWith("spam") ? "spam" : "ham",
+      text,
+    });
   }
   return out;
 }
@@ -66,20 +72,36 @@ export async function writeSpamSplits(
   seed: number,
 ): Promise<{ train: string; dev: string; test: string }> {
   const emails = await loadSpamAssassin();
-  const byLabel = { spam: emails.filter((e) => e.label === "spam"), ham: emails.filter((e) => e.label === "ham") };
+  const byLabel = {
+    spam: emails.filter((e) => e.label === "spam"),
+    ham: emails.filter((e) => e.label === "ham"),
+  };
   const order = {
     spam: shuffled(byLabel.spam.length, seed, 31, 0).map((i) => byLabel.spam[i]),
     ham: shuffled(byLabel.ham.length, seed, 32, 0).map((i) => byLabel.ham[i]),
   };
   await Deno.mkdir(dir, { recursive: true });
-  const paths = { train: join(dir, "train.jsonl"), dev: join(dir, "dev.jsonl"), test: join(dir, "test.jsonl") };
+  const paths = {
+    train: join(dir, "train.jsonl"),
+    dev: join(dir, "dev.jsonl"),
+    test: join(dir, "test.jsonl"),
+  };
   let offset = 0;
   for (const split of ["train", "dev", "test"] as const) {
     const half = Math.floor(sizes[split] / 2);
-    const rows = [...order.spam.slice(offset, offset + half), ...order.ham.slice(offset, offset + sizes[split] - half)];
+    const rows = [
+      ...order.spam.slice(offset, offset + half),
+      ...order.ham.slice(offset, offset + sizes[split] - half),
+    ];
     offset += sizes[split];
-    const mixed = shuffled(rows.length, seed, 33, ["train", "dev", "test"].indexOf(split)).map((i) => rows[i]);
-    await Deno.writeTextFile(paths[split], mixed.map((e) => JSON.stringify({ text: e.text, label: e.label, id: e.id })).join("\n") + "\n");
+    const mixed = shuffled(rows.length, seed, 33, ["train", "dev", "test"].indexOf(split)).map((
+      i,
+    ) => rows[i]);
+    await Deno.writeTextFile(
+      paths[split],
+      mixed.map((e) => JSON.stringify({ text: e.text, label: e.label, id: e.id })).join("\n") +
+        "\n",
+    );
   }
   return paths;
 }

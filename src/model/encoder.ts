@@ -271,7 +271,24 @@ export class Encoder<T, W> {
           eps: cfg.layerNormEps,
         },
       );
-      const acts = { inp: h, q, k, v, att, attDrop, ctx, r1, mean1, rstd1, h1, f1, g, r2, mean2, rstd2 };
+      const acts = {
+        inp: h,
+        q,
+        k,
+        v,
+        att,
+        attDrop,
+        ctx,
+        r1,
+        mean1,
+        rstd1,
+        h1,
+        f1,
+        g,
+        r2,
+        mean2,
+        rstd2,
+      };
       if (opts.inference) {
         // No backward will run: free the layer's activations now and submit, so the next layer
         // reuses their buffers (the pool hands a buffer out again only after a submit).

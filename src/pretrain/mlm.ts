@@ -72,7 +72,10 @@ export class MlmTrainer {
     this.params = gpuStore(ctx, cfg, used);
     this.grads = gpuZerosLike(ctx, cfg, used, "grad");
     this.moments = { m: gpuZerosLike(ctx, cfg, used, "m"), v: gpuZerosLike(ctx, cfg, used, "v") };
-    this.model = new Encoder(new GpuBackend(ctx), cfg, this.params, { mlm: true, classifier: false });
+    this.model = new Encoder(new GpuBackend(ctx), cfg, this.params, {
+      mlm: true,
+      classifier: false,
+    });
     this.opt = new GroupOptimizer(ctx, specs, this.params, this.moments, {
       lr: s.lr,
       betas: s.betas,
@@ -114,7 +117,11 @@ export class MlmTrainer {
       seed: (this.s.seed * 1000003 + this.step) >>> 0,
     });
     this.model.backward(pass, this.grads, { mlm: 1, cls: 0 });
-    const lrScale = linearSchedule(this.step, this.s.steps, Math.round(this.s.warmupRatio * this.s.steps));
+    const lrScale = linearSchedule(
+      this.step,
+      this.s.steps,
+      Math.round(this.s.warmupRatio * this.s.steps),
+    );
     this.opt.step(this.grads, lrScale, this.step + 1);
     const logp = await ctx.read(pass.mlm!.logp);
     this.model.releasePass(pass);
@@ -133,7 +140,12 @@ export class MlmTrainer {
       if (!masked.rows.length) continue;
       const batch = padBatch(mb, this.tok.specialIds.pad);
       batch.ids = masked.ids;
-      const pass = this.model.forward(batch, { mlm: { rows: masked.rows, targets: masked.targets }, train: false, seed: 0, inference: true });
+      const pass = this.model.forward(batch, {
+        mlm: { rows: masked.rows, targets: masked.targets },
+        train: false,
+        seed: 0,
+        inference: true,
+      });
       const logp = await this.ctx.read(pass.mlm!.logp);
       this.model.releasePass(pass);
       for (let j = 0; j < masked.rows.length; j++) sum -= logp[j];
@@ -147,7 +159,10 @@ export class MlmTrainer {
   }
 
   async readMoments(): Promise<{ m: HostParams; v: HostParams }> {
-    return { m: await readGpuStore(this.ctx, this.cfg, this.moments.m), v: await readGpuStore(this.ctx, this.cfg, this.moments.v) };
+    return {
+      m: await readGpuStore(this.ctx, this.cfg, this.moments.m),
+      v: await readGpuStore(this.ctx, this.cfg, this.moments.v),
+    };
   }
 
   /** Restore parameters, moments and the step (resume). */
@@ -155,7 +170,12 @@ export class MlmTrainer {
     const put = (store: GStore, host: HostParams) => {
       for (const [name, t] of store.t) this.ctx.write(t, host.get(name)!);
       const w = host.get(this.model.names.wte)!;
-      for (const c of store.wte.chunks) this.ctx.write(c.tensor, w.subarray(c.rowStart * store.wte.cols, (c.rowStart + c.rows) * store.wte.cols));
+      for (const c of store.wte.chunks) {
+        this.ctx.write(
+          c.tensor,
+          w.subarray(c.rowStart * store.wte.cols, (c.rowStart + c.rows) * store.wte.cols),
+        );
+      }
     };
     put(this.params, params);
     put(this.moments.m, m);
@@ -165,12 +185,25 @@ export class MlmTrainer {
 }
 
 /** Save a masked-LM checkpoint in Hugging Face format. */
-export async function saveMlmModel(dir: string, cfg: ModelConfig, params: HostParams, tokenizerJson: Uint8Array, extra: Record<string, unknown> = {}): Promise<void> {
+export async function saveMlmModel(
+  dir: string,
+  cfg: ModelConfig,
+  params: HostParams,
+  tokenizerJson: Uint8Array,
+  extra: Record<string, unknown> = {},
+): Promise<void> {
   await Deno.mkdir(dir, { recursive: true });
   const specs = paramSpecs(cfg, { mlm: true, classifier: false });
-  await writeSafetensors(join(dir, "model.safetensors"), specs.map((p) => ({ name: p.name, shape: p.shape, data: params.get(p.name)! })), { format: "pt" });
+  await writeSafetensors(
+    join(dir, "model.safetensors"),
+    specs.map((p) => ({ name: p.name, shape: p.shape, data: params.get(p.name)! })),
+    { format: "pt" },
+  );
   const hf = toHfConfig({ ...cfg, numLabels: 0 }, { head: "mlm" });
-  await writeFileAtomic(join(dir, "config.json"), JSON.stringify({ ...hf, ...extra }, null, 2) + "\n");
+  await writeFileAtomic(
+    join(dir, "config.json"),
+    JSON.stringify({ ...hf, ...extra }, null, 2) + "\n",
+  );
   await writeFileAtomic(join(dir, "tokenizer.json"), tokenizerJson);
 }
 
@@ -202,13 +235,33 @@ export async function runMlm(
     const loss = await tr.trainStep(exs);
     tokens += exs.reduce((n, e) => n + e.ids.length, 0);
     const sec = (performance.now() - t0) / 1000;
-    if (!Number.isFinite(loss)) throw new Error(`MLM loss is ${loss} at step ${tr.step}; lower --lr`);
-    await onRecord({ type: "step", step: tr.step, loss, lr: s.lr * linearSchedule(tr.step - 1, s.steps, Math.round(s.warmupRatio * s.steps)), tokens_per_s: tokens / sec, time: sec });
+    if (!Number.isFinite(loss)) {
+      throw new Error(`MLM loss is ${loss} at step ${tr.step}; lower --lr`);
+    }
+    await onRecord({
+      type: "step",
+      step: tr.step,
+      loss,
+      lr: s.lr * linearSchedule(tr.step - 1, s.steps, Math.round(s.warmupRatio * s.steps)),
+      tokens_per_s: tokens / sec,
+      time: sec,
+    });
     progress?.update(tr.step, `loss ${loss.toFixed(3)}, ${(tokens / sec).toFixed(0)} tokens/s`);
     if (tr.step % s.evalEvery === 0 || tr.step === s.steps) {
       heldoutLoss = await tr.evalLoss(heldout, s.batchSize);
-      await onRecord({ type: "eval", step: tr.step, loss: heldoutLoss, perplexity: Math.exp(heldoutLoss) });
-      if (!quiet) console.error(`\n  held-out MLM loss ${heldoutLoss.toFixed(4)} (perplexity ${Math.exp(heldoutLoss).toFixed(1)})`);
+      await onRecord({
+        type: "eval",
+        step: tr.step,
+        loss: heldoutLoss,
+        perplexity: Math.exp(heldoutLoss),
+      });
+      if (!quiet) {
+        console.error(
+          `\n  held-out MLM loss ${heldoutLoss.toFixed(4)} (perplexity ${
+            Math.exp(heldoutLoss).toFixed(1)
+          })`,
+        );
+      }
     }
     if (tr.step % s.saveEvery === 0 || tr.step === s.steps) await onSave(tr.step);
   }
@@ -219,23 +272,33 @@ export async function runMlm(
 export { openSafetensors };
 
 /** Resume state of a masked-LM run: parameters, AdamW moments and the step, in `dir`. */
-export async function saveMlmState(dir: string, tr: MlmTrainer, extra: Record<string, unknown>): Promise<void> {
+export async function saveMlmState(
+  dir: string,
+  tr: MlmTrainer,
+  extra: Record<string, unknown>,
+): Promise<void> {
   const tmp = `${dir}.new`;
   await Deno.remove(tmp, { recursive: true }).catch(() => {});
   await Deno.mkdir(tmp, { recursive: true });
-  const asList = (h: HostParams) => [...h].map(([name, data]) => ({ name, shape: [data.length], data }));
+  const asList = (h: HostParams) =>
+    [...h].map(([name, data]) => ({ name, shape: [data.length], data }));
   await writeSafetensors(join(tmp, "params.safetensors"), asList(await tr.readParams()));
   const { m, v } = await tr.readMoments();
   await writeSafetensors(join(tmp, "adam_m.safetensors"), asList(m));
   await writeSafetensors(join(tmp, "adam_v.safetensors"), asList(v));
-  await writeFileAtomic(join(tmp, "state.json"), JSON.stringify({ step: tr.step, ...extra }, null, 2) + "\n");
+  await writeFileAtomic(
+    join(tmp, "state.json"),
+    JSON.stringify({ step: tr.step, ...extra }, null, 2) + "\n",
+  );
   await Deno.remove(`${dir}.old`, { recursive: true }).catch(() => {});
   await Deno.rename(dir, `${dir}.old`).catch(() => {});
   await Deno.rename(tmp, dir);
   await Deno.remove(`${dir}.old`, { recursive: true }).catch(() => {});
 }
 
-export async function loadMlmState(dir: string): Promise<{ step: number; params: HostParams; m: HostParams; v: HostParams } | null> {
+export async function loadMlmState(
+  dir: string,
+): Promise<{ step: number; params: HostParams; m: HostParams; v: HostParams } | null> {
   for (const d of [dir, `${dir}.old`]) {
     let state;
     try {
@@ -249,7 +312,12 @@ export async function loadMlmState(dir: string): Promise<{ step: number; params:
       for (const name of r.entries.keys()) out.set(name, await r.read(name));
       return out;
     };
-    return { step: state.step, params: await read("params.safetensors"), m: await read("adam_m.safetensors"), v: await read("adam_v.safetensors") };
+    return {
+      step: state.step,
+      params: await read("params.safetensors"),
+      m: await read("adam_m.safetensors"),
+      v: await read("adam_v.safetensors"),
+    };
   }
   return null;
 }

@@ -8,7 +8,9 @@ const SENTENCE_END = /(?<=[.!?])\s+(?=[A-Z"'(])/u;
 
 export function splitSentences(doc: string): string[] {
   return doc.split(/\n\s*\n/).flatMap((para) =>
-    para.replace(/\s+/g, " ").trim().split(SENTENCE_END).map((s) => s.trim()).filter((s) => s.length > 0)
+    para.replace(/\s+/g, " ").trim().split(SENTENCE_END).map((s) => s.trim()).filter((s) =>
+      s.length > 0
+    )
   );
 }
 

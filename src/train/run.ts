@@ -112,7 +112,9 @@ export async function runTraining(
   };
   if (c.maxLength > maxSequenceLength(cfg)) {
     throw new UserError(
-      `--max-length ${c.maxLength} exceeds the ${maxSequenceLength(cfg)} tokens the model's positions allow`,
+      `--max-length ${c.maxLength} exceeds the ${
+        maxSequenceLength(cfg)
+      } tokens the model's positions allow`,
     );
   }
   const train = encodeRows(tok, trainRows, labels, c.maxLength);
