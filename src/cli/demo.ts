@@ -24,7 +24,7 @@ L3Masking + META-TARTAN classifier (spam vs ham) into DIR/run and prints its met
 
   --out DIR      output directory (default: demo-out)
   --emails N     e-mails to score (default 16)
-  --epochs N     training epochs (default 2)
+  --epochs N     training epochs (default 3)
   --train N      training e-mails (default 128; dev 32, test 64)`;
 
 export async function demo(args: string[]): Promise<void> {
@@ -36,7 +36,7 @@ export async function demo(args: string[]): Promise<void> {
   }, USAGE);
   const out = values.out ?? "demo-out";
   const emails = positiveInt(values.emails ?? "16", "--emails");
-  const epochs = positiveInt(values.epochs ?? "2", "--epochs");
+  const epochs = positiveInt(values.epochs ?? "3", "--epochs");
   const nTrain = positiveInt(values.train ?? "128", "--train");
   try {
     await Deno.stat(join(DEFAULT_MODEL, "model.safetensors"));
