@@ -27,6 +27,7 @@ export function encodeRows(
     const e = tok.encode(r.text, { maxLength, pair: r.textPair ?? null });
     return {
       row: r.row,
+      text: r.text,
       ids: e.ids,
       special: e.special,
       label: r.label === undefined ? -1 : index.get(r.label) ?? -1,
