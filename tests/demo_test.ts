@@ -3,19 +3,35 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 
 Deno.test({
-  name: "demo (shortened): scores e-mails with the shipped model, writes the report, trains and prints metrics",
+  name:
+    "demo (shortened): scores e-mails with the shipped model, writes the report, trains and prints metrics",
   sanitizeResources: false,
   sanitizeOps: false,
   fn: async () => {
     const out = await Deno.makeTempDir();
     const r = await new Deno.Command(Deno.execPath(), {
-      args: ["run", "-A", "main.ts", "demo", "--out", out, "--emails", "4", "--epochs", "1", "--train", "32"],
+      args: [
+        "run",
+        "-A",
+        "main.ts",
+        "demo",
+        "--out",
+        out,
+        "--emails",
+        "4",
+        "--epochs",
+        "1",
+        "--train",
+        "32",
+      ],
       stdout: "piped",
       stderr: "piped",
     }).output();
     const stdout = new TextDecoder().decode(r.stdout);
     assert.ok(r.success, new TextDecoder().decode(r.stderr).slice(-2000));
-    const rows = (await Deno.readTextFile(join(out, "score.jsonl"))).trim().split("\n").map((l) => JSON.parse(l));
+    const rows = (await Deno.readTextFile(join(out, "score.jsonl"))).trim().split("\n").map((l) =>
+      JSON.parse(l)
+    );
     assert.equal(rows.length, 4);
     for (const row of rows) {
       const scored = row.mask_prob.filter((_: number, i: number) => row.plt[i] !== null);
@@ -25,7 +41,15 @@ Deno.test({
     const html = await Deno.readTextFile(join(out, "report.html"));
     assert.ok(html.includes("<svg") && !/src="https?:/.test(html));
     assert.match(stdout, /test accuracy \d\.\d{4}, macro-F1 \d\.\d{4}/);
-    for (const f of ["best/config.json", "best/model.safetensors", "predictions/test.jsonl", "report.html", "metrics.jsonl"]) {
+    for (
+      const f of [
+        "best/config.json",
+        "best/model.safetensors",
+        "predictions/test.jsonl",
+        "report.html",
+        "metrics.jsonl",
+      ]
+    ) {
       await Deno.stat(join(out, "run", f));
     }
     await Deno.remove(out, { recursive: true });

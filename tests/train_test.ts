@@ -219,26 +219,56 @@ gpuTest("a run killed mid-training resumes with --resume and ends bit-identicall
   await Deno.remove(dir, { recursive: true });
 });
 
-gpuTest("the saved best/ reproduces predictions/test.jsonl when reloaded with l3mask eval", async () => {
-  const dir = await Deno.makeTempDir();
-  await syntheticTask(dir, 32, 11);
-  const c = baseConfig(dir, { mode: "mtl", masking: "rtm", weighting: "fixed", max_epochs: 2, test: join(dir, "data.jsonl") });
-  await runTraining(c, { resume: false, quiet: true });
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", "main.ts", "eval", "--model", join(dir, "run", "best"), "--data", join(dir, "data.jsonl"), "--out", join(dir, "eval.jsonl"), "--max-length", "32"],
-    stdout: "piped",
-    stderr: "null",
-  }).output();
-  assert.ok(out.success);
-  const saved = (await Deno.readTextFile(join(dir, "run", "predictions", "test.jsonl"))).trim().split("\n").map((l) => JSON.parse(l));
-  const again = (await Deno.readTextFile(join(dir, "eval.jsonl"))).trim().split("\n").map((l) => JSON.parse(l));
-  assert.equal(again.length, saved.length);
-  again.forEach((r, i) => {
-    assert.equal(r.pred, saved[i].pred, `row ${i}`);
-    r.probs.forEach((p: number, k: number) => assert.ok(Math.abs(p - saved[i].probs[k]) <= 1e-6, `row ${i} class ${k}: ${p} vs ${saved[i].probs[k]}`));
-  });
-  const config = JSON.parse(await Deno.readTextFile(join(dir, "run", "best", "config.json")));
-  assert.deepEqual(config.architectures, ["BertForSequenceClassification"]);
-  assert.deepEqual(Object.values(config.id2label), ["no", "yes"]);
-  await Deno.remove(dir, { recursive: true });
-});
+gpuTest(
+  "the saved best/ reproduces predictions/test.jsonl when reloaded with l3mask eval",
+  async () => {
+    const dir = await Deno.makeTempDir();
+    await syntheticTask(dir, 32, 11);
+    const c = baseConfig(dir, {
+      mode: "mtl",
+      masking: "rtm",
+      weighting: "fixed",
+      max_epochs: 2,
+      test: join(dir, "data.jsonl"),
+    });
+    await runTraining(c, { resume: false, quiet: true });
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "-A",
+        "main.ts",
+        "eval",
+        "--model",
+        join(dir, "run", "best"),
+        "--data",
+        join(dir, "data.jsonl"),
+        "--out",
+        join(dir, "eval.jsonl"),
+        "--max-length",
+        "32",
+      ],
+      stdout: "piped",
+      stderr: "null",
+    }).output();
+    assert.ok(out.success);
+    const saved = (await Deno.readTextFile(join(dir, "run", "predictions", "test.jsonl"))).trim()
+      .split("\n").map((l) => JSON.parse(l));
+    const again = (await Deno.readTextFile(join(dir, "eval.jsonl"))).trim().split("\n").map((l) =>
+      JSON.parse(l)
+    );
+    assert.equal(again.length, saved.length);
+    again.forEach((r, i) => {
+      assert.equal(r.pred, saved[i].pred, `row ${i}`);
+      r.probs.forEach((p: number, k: number) =>
+        assert.ok(
+          Math.abs(p - saved[i].probs[k]) <= 1e-6,
+          `row ${i} class ${k}: ${p} vs ${saved[i].probs[k]}`,
+        )
+      );
+    });
+    const config = JSON.parse(await Deno.readTextFile(join(dir, "run", "best", "config.json")));
+    assert.deepEqual(config.architectures, ["BertForSequenceClassification"]);
+    assert.deepEqual(Object.values(config.id2label), ["no", "yes"]);
+    await Deno.remove(dir, { recursive: true });
+  },
+);

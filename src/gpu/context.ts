@@ -274,52 +274,39 @@ export class GpuContext {
 
   /** Read a tensor back as f32 values (submits pending work). */
   async read(t: GpuTensor): Promise<Float32Array> {
-    return new Float32Array(await this.readBytes(t));
+    return new Float32Array((await this.readBuffers([t]))[0]);
   }
 
   /** Read a tensor back as u32 values. */
   async readU32(t: GpuTensor): Promise<Uint32Array> {
-    return new Uint32Array(await this.readBytes(t));
+    return new Uint32Array((await this.readBuffers([t]))[0]);
   }
 
   /** Read several tensors with one submit and one wait. */
   async readMany(ts: GpuTensor[]): Promise<Float32Array[]> {
+    return (await this.readBuffers(ts)).map((b) => new Float32Array(b));
+  }
+
+  private async readBuffers(ts: GpuTensor[]): Promise<ArrayBuffer[]> {
+    this.endPass();
+    this.encoder ??= this.device.createCommandEncoder();
     const stagings = ts.map((t) => {
       const staging = this.device.createBuffer({
         size: t.byteLength,
         usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST,
       });
-      this.endPass();
-      this.encoder ??= this.device.createCommandEncoder();
-      this.encoder.copyBufferToBuffer(t.buffer, t.byteOffset, staging, 0, t.byteLength);
+      this.encoder!.copyBufferToBuffer(t.buffer, t.byteOffset, staging, 0, t.byteLength);
       return staging;
     });
     this.flush();
     await Promise.all(stagings.map((s) => s.mapAsync(GPUMapMode.READ)));
     await this.throwIfErrors();
     return stagings.map((s) => {
-      const out = new Float32Array(s.getMappedRange().slice(0));
+      const out = s.getMappedRange().slice(0);
       s.unmap();
       s.destroy();
       return out;
     });
-  }
-
-  private async readBytes(t: GpuTensor): Promise<ArrayBuffer> {
-    const staging = this.device.createBuffer({
-      size: t.byteLength,
-      usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST,
-    });
-    this.endPass();
-    this.encoder ??= this.device.createCommandEncoder();
-    this.encoder.copyBufferToBuffer(t.buffer, t.byteOffset, staging, 0, t.byteLength);
-    this.flush();
-    await staging.mapAsync(GPUMapMode.READ);
-    await this.throwIfErrors();
-    const out = staging.getMappedRange().slice(0);
-    staging.unmap();
-    staging.destroy();
-    return out;
   }
 
   destroy(): void {

@@ -10,7 +10,8 @@ import type { ChunkedTensor } from "../gpu/chunked.ts";
 import type { GpuTensor } from "../gpu/tensor.ts";
 import { writeFileAtomic } from "../io/atomic.ts";
 import { toHfConfig } from "../io/config.ts";
-import { openSafetensors, writeSafetensors } from "../io/safetensors.ts";
+import { writeSafetensors } from "../io/safetensors.ts";
+import { readStateDir, writeStateDir } from "../io/state.ts";
 import type { L3Tokenizer } from "../io/tokenizer.ts";
 import { maskBatch, replacementIds } from "../mask/masking.ts";
 import type { ModelConfig } from "../model/config.ts";
@@ -269,55 +270,28 @@ export async function runMlm(
   return { heldoutLoss, seconds: (performance.now() - t0) / 1000 };
 }
 
-export { openSafetensors };
-
 /** Resume state of a masked-LM run: parameters, AdamW moments and the step, in `dir`. */
 export async function saveMlmState(
   dir: string,
   tr: MlmTrainer,
   extra: Record<string, unknown>,
 ): Promise<void> {
-  const tmp = `${dir}.new`;
-  await Deno.remove(tmp, { recursive: true }).catch(() => {});
-  await Deno.mkdir(tmp, { recursive: true });
-  const asList = (h: HostParams) =>
-    [...h].map(([name, data]) => ({ name, shape: [data.length], data }));
-  await writeSafetensors(join(tmp, "params.safetensors"), asList(await tr.readParams()));
   const { m, v } = await tr.readMoments();
-  await writeSafetensors(join(tmp, "adam_m.safetensors"), asList(m));
-  await writeSafetensors(join(tmp, "adam_v.safetensors"), asList(v));
-  await writeFileAtomic(
-    join(tmp, "state.json"),
-    JSON.stringify({ step: tr.step, ...extra }, null, 2) + "\n",
-  );
-  await Deno.remove(`${dir}.old`, { recursive: true }).catch(() => {});
-  await Deno.rename(dir, `${dir}.old`).catch(() => {});
-  await Deno.rename(tmp, dir);
-  await Deno.remove(`${dir}.old`, { recursive: true }).catch(() => {});
+  await writeStateDir(dir, { params: await tr.readParams(), adam_m: m, adam_v: v }, {
+    step: tr.step,
+    ...extra,
+  });
 }
 
 export async function loadMlmState(
   dir: string,
 ): Promise<{ step: number; params: HostParams; m: HostParams; v: HostParams } | null> {
-  for (const d of [dir, `${dir}.old`]) {
-    let state;
-    try {
-      state = JSON.parse(await Deno.readTextFile(join(d, "state.json")));
-    } catch {
-      continue;
-    }
-    const read = async (f: string) => {
-      using r = await openSafetensors(join(d, f));
-      const out: HostParams = new Map();
-      for (const name of r.entries.keys()) out.set(name, await r.read(name));
-      return out;
-    };
-    return {
-      step: state.step,
-      params: await read("params.safetensors"),
-      m: await read("adam_m.safetensors"),
-      v: await read("adam_v.safetensors"),
-    };
-  }
-  return null;
+  const r = await readStateDir(dir, ["params", "adam_m", "adam_v"]);
+  if (!r) return null;
+  return {
+    step: (r.json as { step: number }).step,
+    params: r.groups.params,
+    m: r.groups.adam_m,
+    v: r.groups.adam_v,
+  };
 }

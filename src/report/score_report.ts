@@ -19,17 +19,8 @@ import {
   svgHistogram,
 } from "./html.ts";
 
-/** One line of `score`'s JSONL output (SPEC §7). Unscored (special, pad) tokens have plt null. */
-export interface ScoredRow {
-  row: number;
-  text: string;
-  tokens: string[];
-  ids: number[];
-  word: (number | null)[];
-  plt: (number | null)[];
-  logp: (number | null)[];
-  mask_prob: number[];
-}
+import type { ScoredRow } from "../score/output.ts";
+export type { ScoredRow };
 
 export interface ReportInfo {
   /** model, input file, max length, pbar, complement, overflow, batch tokens, version, date, ... */

@@ -1,4 +1,5 @@
 /** SPEC §7 output: JSONL (one line per input row) and CSV (one row per token). */
+/** One line of `score`'s JSONL output (SPEC §7). Unscored (special, pad) tokens have plt null. */
 export interface ScoredRow {
   row: number;
   text: string;

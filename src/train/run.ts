@@ -19,6 +19,7 @@ import { writeFileAtomic } from "../io/atomic.ts";
 import { toHfConfig } from "../io/config.ts";
 import { resolveModel } from "../io/hub.ts";
 import { openSafetensors, writeSafetensors } from "../io/safetensors.ts";
+import { readStateDir, writeStateDir } from "../io/state.ts";
 import { type L3Tokenizer, loadTokenizer } from "../io/tokenizer.ts";
 import { maxSequenceLength, type ModelConfig } from "../model/config.ts";
 import { modelNames, paramSpecs } from "../model/params.ts";
@@ -210,7 +211,7 @@ export async function runTraining(
   };
   const records: MetricRecord[] = [];
   if (opts.resume) {
-    const resumed = await loadState(stateDir, cfg);
+    const resumed = await loadState(stateDir);
     if (!resumed) {
       throw new UserError(
         `${outDir}: no state to resume from (state/ is missing); start without --resume`,
@@ -533,58 +534,30 @@ async function writePredictions(
   await writeFileAtomic(path, lines.join("\n") + "\n");
 }
 
-/** Write state/ atomically: into state.new/, then swap directories. */
+/** Write state/ atomically (see src/io/state.ts). */
 async function saveState(
   dir: string,
   st: RunState,
   trainer: Trainer,
   done: boolean,
 ): Promise<void> {
-  const tmp = `${dir}.new`;
-  await Deno.remove(tmp, { recursive: true }).catch(() => {});
-  await Deno.mkdir(tmp, { recursive: true });
-  const params = await trainer.readParams();
   const { m, v } = await trainer.readMoments();
-  const asList = (h: HostParams) =>
-    [...h].map(([name, data]) => ({ name, shape: [data.length], data }));
-  await writeSafetensors(join(tmp, "params.safetensors"), asList(params));
-  await writeSafetensors(join(tmp, "adam_m.safetensors"), asList(m));
-  await writeSafetensors(join(tmp, "adam_v.safetensors"), asList(v));
-  await writeFileAtomic(join(tmp, "trainer.json"), JSON.stringify({ ...st, done }, null, 2) + "\n");
-  await Deno.remove(`${dir}.old`, { recursive: true }).catch(() => {});
-  await Deno.rename(dir, `${dir}.old`).catch(() => {});
-  await Deno.rename(tmp, dir);
-  await Deno.remove(`${dir}.old`, { recursive: true }).catch(() => {});
+  await writeStateDir(dir, { params: await trainer.readParams(), adam_m: m, adam_v: v }, {
+    ...st,
+    done,
+  });
 }
 
 async function loadState(
   dir: string,
-  cfg: ModelConfig,
 ): Promise<
   { state: RunState; params: HostParams; moments: { m: HostParams; v: HostParams } } | null
 > {
-  let use = dir;
-  try {
-    await Deno.stat(join(dir, "trainer.json"));
-  } catch {
-    use = `${dir}.old`;
-    try {
-      await Deno.stat(join(use, "trainer.json"));
-    } catch {
-      return null;
-    }
-  }
-  const state = JSON.parse(await Deno.readTextFile(join(use, "trainer.json"))) as RunState;
-  const read = async (f: string) => {
-    using r = await openSafetensors(join(use, f));
-    const out: HostParams = new Map();
-    for (const name of r.entries.keys()) out.set(name, await r.read(name));
-    return out;
-  };
-  void cfg;
+  const r = await readStateDir(dir, ["params", "adam_m", "adam_v"]);
+  if (!r) return null;
   return {
-    state,
-    params: await read("params.safetensors"),
-    moments: { m: await read("adam_m.safetensors"), v: await read("adam_v.safetensors") },
+    state: r.json as RunState,
+    params: r.groups.params,
+    moments: { m: r.groups.adam_m, v: r.groups.adam_v },
   };
 }
