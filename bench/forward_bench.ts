@@ -148,7 +148,7 @@ let finite = true;
 let rssAfter = 0;
 for (let i = 0; i < warmup + reps; i++) {
   const t = performance.now();
-  const pass = model.forward(batch, { train: false, seed: 0 });
+  const pass = model.forward(batch, { train: false, seed: 0, inference: true });
   await ctx.sync();
   const dt = (performance.now() - t) / 1000;
   if (i >= warmup) times.push(dt);

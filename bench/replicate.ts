@@ -67,24 +67,25 @@ async function subset(src: string, n: number, out: string): Promise<string> {
 
 async function datasets(): Promise<{ name: string; train: string; dev: string; test: string }[]> {
   const out = [];
-  const want = args.datasets!.split(",");
   const acl = new URL("../../shared/datasets/citation_intent/", import.meta.url).pathname;
-  if (want.includes("acl-arc")) {
-    try {
-      await Deno.stat(join(acl, "train.jsonl"));
+  for (const want of args.datasets!.split(",")) {
+    if (want === "acl-arc") {
+      try {
+        await Deno.stat(join(acl, "train.jsonl"));
+      } catch {
+        console.error("ACL-ARC not found at ../shared/datasets: skipped");
+        continue;
+      }
       out.push({
         name: "ACL-ARC",
         train: await subset(join(acl, "train.jsonl"), N_TRAIN, join(work, "acl-train.jsonl")),
         dev: join(acl, "dev.jsonl"),
         test: join(acl, "test.jsonl"),
       });
-    } catch {
-      console.error("ACL-ARC not found at ../shared/datasets: skipped");
-    }
-  }
-  if (want.includes("spam")) {
-    const p = await writeSpamSplits(join(work, "spam"), { train: N_TRAIN, dev: 64, test: 128 }, 7);
-    out.push({ name: "SpamAssassin", ...p });
+    } else if (want === "spam") {
+      const p = await writeSpamSplits(join(work, "spam"), { train: N_TRAIN, dev: 64, test: 128 }, 7);
+      out.push({ name: "SpamAssassin", ...p });
+    } else throw new Error(`unknown dataset '${want}' (acl-arc, spam)`);
   }
   return out;
 }
