@@ -195,7 +195,7 @@ gpuTest("a run killed mid-training resumes with --resume and ends bit-identicall
   );
   // Kill the second run as soon as its first state/ exists (end of epoch 1).
   const child = new Deno.Command(Deno.execPath(), { args: args("killed"), ...quiet }).spawn();
-  const state = join(dir, "killed", "state", "trainer.json");
+  const state = join(dir, "killed", "state", "state.json");
   for (let i = 0; i < 6000; i++) {
     if (await Deno.stat(state).then(() => true, () => false)) break;
     await new Promise((r) => setTimeout(r, 10));
