@@ -83,7 +83,11 @@ async function datasets(): Promise<{ name: string; train: string; dev: string; t
         test: join(acl, "test.jsonl"),
       });
     } else if (want === "spam") {
-      const p = await writeSpamSplits(join(work, "spam"), { train: N_TRAIN, dev: 64, test: 128 }, 7);
+      const p = await writeSpamSplits(
+        join(work, "spam"),
+        { train: N_TRAIN, dev: 64, test: 128 },
+        7,
+      );
       out.push({ name: "SpamAssassin", ...p });
     } else throw new Error(`unknown dataset '${want}' (acl-arc, spam)`);
   }
