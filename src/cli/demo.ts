@@ -24,8 +24,8 @@ L3Masking + META-TARTAN classifier (spam vs ham) into DIR/run and prints its met
 
   --out DIR      output directory (default: demo-out)
   --emails N     e-mails to score (default 16)
-  --epochs N     training epochs (default 3)
-  --train N      training e-mails (default 128; dev 32, test 64)`;
+  --epochs N     training epochs (default 4)
+  --train N      training e-mails (default 160; dev 40, test 80)`;
 
 export async function demo(args: string[]): Promise<void> {
   const { values } = parse("demo", args, {
@@ -36,8 +36,8 @@ export async function demo(args: string[]): Promise<void> {
   }, USAGE);
   const out = values.out ?? "demo-out";
   const emails = positiveInt(values.emails ?? "16", "--emails");
-  const epochs = positiveInt(values.epochs ?? "3", "--epochs");
-  const nTrain = positiveInt(values.train ?? "128", "--train");
+  const epochs = positiveInt(values.epochs ?? "4", "--epochs");
+  const nTrain = positiveInt(values.train ?? "160", "--train");
   try {
     await Deno.stat(join(DEFAULT_MODEL, "model.safetensors"));
   } catch {
@@ -87,8 +87,8 @@ export async function demo(args: string[]): Promise<void> {
       batch_size: 16,
       max_epochs: epochs,
       patience: epochs,
-      encoder_lr: 3e-4,
-      head_lr: 2e-3,
+      encoder_lr: 1e-3,
+      head_lr: 5e-3,
       dev_head_steps: 3,
       dev_head_examples: 16,
       cache_dir: join(out, "plt-cache"),
