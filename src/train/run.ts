@@ -20,7 +20,7 @@ import { toHfConfig } from "../io/config.ts";
 import { resolveModel } from "../io/hub.ts";
 import { openSafetensors, writeSafetensors } from "../io/safetensors.ts";
 import { readStateDir, writeStateDir } from "../io/state.ts";
-import { type L3Tokenizer, loadTokenizer } from "../io/tokenizer.ts";
+import { loadTokenizer } from "../io/tokenizer.ts";
 import { maxSequenceLength, type ModelConfig } from "../model/config.ts";
 import { modelNames, paramSpecs } from "../model/params.ts";
 import { type HostParams, loadCheckpoint } from "../model/weights.ts";
@@ -245,7 +245,7 @@ export async function runTraining(
   const hfExtras = { head: "classification" as const, labels, original: loaded.raw };
   const saveBest = async () => {
     const params = await trainer.readParams();
-    await saveHfModel(join(outDir, "best"), cfg, params, tok, dir, hfExtras);
+    await saveHfModel(join(outDir, "best"), cfg, params, dir, hfExtras);
   };
   const evalDev = async (epoch: number, phase: "main" | "finetune"): Promise<boolean> => {
     const probs = await trainer.predict(dev, micro);
@@ -290,7 +290,7 @@ export async function runTraining(
     if (st.done) break;
     if (phase.name === "finetune" && st.phase === "main") {
       // Continue from the best checkpoint, primary task only, fresh AdamW at the fine-tune lr.
-      await reloadBest(trainer, join(outDir, "best"), cfg);
+      await reloadBest(trainer, join(outDir, "best"));
       st.phase = "finetune";
       st.adamOffset = st.step;
       st.epoch = 0;
@@ -407,7 +407,7 @@ export async function runTraining(
   st.done = true;
 
   // ---- test with the best checkpoint; predictions of dev and test
-  await reloadBest(trainer, join(outDir, "best"), cfg);
+  await reloadBest(trainer, join(outDir, "best"));
   const predsDir = join(outDir, "predictions");
   const summary: RunSummary = {
     outDir,
@@ -479,7 +479,6 @@ export async function saveHfModel(
   dir: string,
   cfg: ModelConfig,
   params: HostParams,
-  _tok: L3Tokenizer,
   srcDir: string,
   extras: Parameters<typeof toHfConfig>[1],
 ): Promise<void> {
@@ -500,14 +499,13 @@ export async function saveHfModel(
   );
 }
 
-async function reloadBest(trainer: Trainer, dir: string, cfg: ModelConfig): Promise<void> {
+async function reloadBest(trainer: Trainer, dir: string): Promise<void> {
   using reader = await openSafetensors(join(dir, "model.safetensors"));
   const host: HostParams = new Map();
   for (const p of trainer.specs) {
     if (!reader.entries.has(p.name)) throw new Error(`${dir}: best checkpoint lacks '${p.name}'`);
     host.set(p.name, await reader.read(p.name));
   }
-  void cfg;
   trainer.loadParams(host);
 }
 
