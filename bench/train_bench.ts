@@ -175,6 +175,7 @@ for (const mode of modes) {
       (B / t).toFixed(1),
       (B / pt).toFixed(1),
       speedRatio(B / t, B / pt, "rate"),
+      speedRatio(1 / Math.min(...o.times), 1 / Math.min(...pts), "rate"),
     ]);
   } else {
     table.push([mode, medMin(o.times, 3), "unavailable", (B / t).toFixed(1), "-", "-", "-"]);

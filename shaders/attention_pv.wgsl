@@ -7,14 +7,14 @@
 // (wv), the same buffer in both; y (B, T, C) as vec4. C = NH * HS with HS % 4 == 0.
 // Overrides: VEC4 (T % 4 == 0: rows of w are 16-byte aligned, weights are read as vec4) and, with
 // it, TRANSPOSED ((sr, ss) = (1, T); otherwise (T, 1)).
-// Dispatch: (ceil(ceil(T / 16) * ceil(HS / 32) / WG), NH, B). Each thread owns a register tile of
+// Dispatch: grid1d(B * NH * ceil(T / 16) * ceil(HS / 32), WG). Each thread owns a register tile of
 // 16 rows r by 32 columns d (8 vec4, held as two mat4x4 per row) of one head; per step s it loads
 // 16 weights and 8 vec4 of y for 512 FMAs. On a CPU adapter every global load is a per-lane loop,
 // far dearer than an FMA or a register spill, so the tile is large and spelled out (arrays indexed
 // in loops came out slower), and weights come as vec4 where rows are aligned: four steps s at a
 // time per row, or four rows at a time per step when transposed. Rows past T and columns past HS
 // are clamped for loads and never stored. No barriers.
-struct Params { T: u32, NH: u32, HS: u32, sr: u32, ss: u32, alpha: f32 }
+struct Params { T: u32, NH: u32, HS: u32, sr: u32, ss: u32, B: u32, alpha: f32 }
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read_write> out: array<vec4f>;
 @group(0) @binding(2) var<storage, read> w: array<f32>;
@@ -52,16 +52,23 @@ fn store_row(lo: mat4x4f, hi: mat4x4f, b: u32, r: u32, head: u32, d0: u32) {
 }
 
 @compute @workgroup_size(WG)
-fn main(@builtin(local_invocation_id) lid: vec3u, @builtin(workgroup_id) wid: vec3u) {
+fn main(
+  @builtin(local_invocation_id) lid: vec3u,
+  @builtin(workgroup_id) wid: vec3u,
+  @builtin(num_workgroups) nwg: vec3u,
+) {
   let T = p.T;
-  let h = wid.y;
-  let b = wid.z;
   let HS4 = p.HS / 4u;
   let C4 = p.NH * HS4;
   let nd = (HS4 + 7u) / 8u;
   let nr = (T + 15u) / 16u;
-  let t = wid.x * WG + lid.x;
-  if (t >= nr * nd) { return; }
+  // Threads are numbered across (b, h) so that small heads fill whole workgroups.
+  let g = (wid.x + wid.y * nwg.x) * WG + lid.x;
+  let bh = g / (nr * nd);
+  if (bh >= p.B * p.NH) { return; }
+  let h = bh % p.NH;
+  let b = bh / p.NH;
+  let t = g % (nr * nd);
   let r0 = (t / nd) * 16u;
   let d0 = (t % nd) * 8u;
   let head = h * HS4;

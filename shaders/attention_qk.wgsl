@@ -3,14 +3,14 @@
 // Buffers: out (B, NH, T, T) read_write, bound twice: as f32 (out) and as vec4 (out4); the override
 // VEC4 (T % 4 == 0, rows 16-byte aligned) picks the view the pipeline writes and the other binding
 // gets a dummy buffer; x, y (B, T, C) as vec4 (C = NH * HS, HS % 4 == 0).
-// Dispatch: (ceil(ceil(T / 16) * ceil(T / 16) / WG), NH, B). Each thread owns a 16 x 16 register
+// Dispatch: grid1d(B * NH * ceil(T / 16)^2, WG). Each thread owns a 16 x 16 register
 // tile of (i, j) and walks the head dimension one vec4 at a time: 32 vec4 loads feed 1024 FMAs.
 // On a CPU adapter every global load is a per-lane loop, far dearer than an FMA or a register
 // spill, so the tile is large and spelled out (the compiler keeps unrolled scalars in registers
 // or on the stack; arrays indexed in loops came out 1.6x slower); out is written as vec4 where
 // rows are aligned. Rows and columns past T are clamped to T - 1 for loads; with vec4 stores, rows
 // past T rewrite row T - 1's values from the same thread, otherwise they are skipped. No barriers.
-struct Params { T: u32, NH: u32, HS: u32 }
+struct Params { T: u32, NH: u32, HS: u32, B: u32 }
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read_write> out: array<f32>;
 @group(0) @binding(2) var<storage, read> x: array<vec4f>;
@@ -42,13 +42,20 @@ fn store_row(c: mat4x4f, base: u32, i: u32, j0: u32) {
 }
 
 @compute @workgroup_size(WG)
-fn main(@builtin(local_invocation_id) lid: vec3u, @builtin(workgroup_id) wid: vec3u) {
+fn main(
+  @builtin(local_invocation_id) lid: vec3u,
+  @builtin(workgroup_id) wid: vec3u,
+  @builtin(num_workgroups) nwg: vec3u,
+) {
   let T = p.T;
-  let h = wid.y;
-  let b = wid.z;
   let n = (T + 15u) / 16u;
-  let t = wid.x * WG + lid.x;
-  if (t >= n * n) { return; }
+  // Threads are numbered across (b, h) so that small heads fill whole workgroups.
+  let g = (wid.x + wid.y * nwg.x) * WG + lid.x;
+  let bh = g / (n * n);
+  if (bh >= p.B * p.NH) { return; }
+  let h = bh % p.NH;
+  let b = bh / p.NH;
+  let t = g % (n * n);
   let i0 = (t / n) * 16u;
   let j0 = (t % n) * 16u;
   let HS4 = p.HS / 4u;

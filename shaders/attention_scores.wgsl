@@ -5,7 +5,7 @@
 // Buffers: att (B, NH, T, T) read_write, bound twice: as f32 (att) and as vec4 (att4); the override
 // VEC4 (T % 4 == 0) picks the view the pipeline uses and the other binding gets a dummy buffer;
 // q, k (B, T, C) as vec4 (C = NH * HS, HS % 4 == 0); mask_add (B, T).
-// Dispatch: (ceil(ceil(T / 16) / WG), NH, B). Each thread owns 16 query rows of one (b, h). It walks
+// Dispatch: grid1d(B * NH * ceil(T / 16), WG). Each thread owns 16 query rows of one (b, h). It walks
 // the keys in blocks of 16, computing a 16 x 16 register tile of dot products (q and k read as vec4
 // along the head dimension: 32 vec4 loads feed 1024 FMAs), writes the scaled, masked scores and
 // folds them into a running max and sum per row (online softmax); a second pass walks each of its
@@ -15,7 +15,7 @@
 // aligned (scalar stores of scores cost as much as the whole product). Rows and keys past T are
 // clamped to T - 1: they recompute row/key T - 1, their stores rewrite the same values there (from
 // the same thread), and they are left out of the softmax and the second pass. No barriers.
-struct Params { T: u32, NH: u32, HS: u32, scale: f32 }
+struct Params { T: u32, NH: u32, HS: u32, B: u32, scale: f32 }
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read_write> att: array<f32>;
 @group(0) @binding(2) var<storage, read> q: array<vec4f>;
@@ -87,12 +87,19 @@ fn finish_row(o: u32, st: vec2f, row_ok: bool) {
 }
 
 @compute @workgroup_size(WG)
-fn main(@builtin(local_invocation_id) lid: vec3u, @builtin(workgroup_id) wid: vec3u) {
+fn main(
+  @builtin(local_invocation_id) lid: vec3u,
+  @builtin(workgroup_id) wid: vec3u,
+  @builtin(num_workgroups) nwg: vec3u,
+) {
   let T = p.T;
-  let h = wid.y;
-  let b = wid.z;
-  let i0 = (wid.x * WG + lid.x) * 16u;
-  if (i0 >= T) { return; }
+  // Threads are numbered across (b, h) so that small heads fill whole workgroups.
+  let g = (wid.x + wid.y * nwg.x) * WG + lid.x;
+  let bh = g / ((T + 15u) / 16u);
+  if (bh >= p.B * p.NH) { return; }
+  let h = bh % p.NH;
+  let b = bh / p.NH;
+  let i0 = (g % ((T + 15u) / 16u)) * 16u;
   let HS4 = p.HS / 4u;
   let C4 = p.NH * HS4;
   let row0 = b * T;

@@ -116,3 +116,13 @@ import linear_pack from "../shaders/linear_pack.wgsl" with { type: "text" };
 SHADERS.linear_pack = linear_pack;
 import linear_transpose from "../shaders/linear_transpose.wgsl" with { type: "text" };
 SHADERS.linear_transpose = linear_transpose;
+import linear_backward_input_tiled from "../shaders/linear_backward_input_tiled.wgsl" with {
+  type: "text",
+};
+SHADERS.linear_backward_input_tiled = linear_backward_input_tiled;
+import linear_backward_weight_tiled from "../shaders/linear_backward_weight_tiled.wgsl" with {
+  type: "text",
+};
+SHADERS.linear_backward_weight_tiled = linear_backward_weight_tiled;
+import linear_split_reduce from "../shaders/linear_split_reduce.wgsl" with { type: "text" };
+SHADERS.linear_split_reduce = linear_split_reduce;

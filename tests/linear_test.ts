@@ -23,6 +23,8 @@ const SHAPES = [
   { name: "tiny", M: 3, K: 5, N: 7 },
   { name: "odd", M: 37, K: 70, N: 45 },
   { name: "odd rows, K and N multiples of 4", M: 37, K: 72, N: 44 },
+  // Many rows, small weight: the tiled backward-weight kernel splits the rows (16 splits of 33).
+  { name: "many rows", M: 515, K: 33, N: 30 },
   { name: "bert-base ffn", M: 128, K: 768, N: 3072 },
   { name: "bert-base attn", M: 128, K: 768, N: 768 },
 ];

@@ -40,6 +40,16 @@ export interface RunArgs {
   entryPoint?: string;
 }
 
+/** One dispatch as recorded, for profiling by replay. */
+export interface RecordedDispatch {
+  shader: string;
+  pipeline: GPUComputePipeline;
+  /** Storage bindings 1..n (binding 0 is the uniform slot, given by value in `uniforms`). */
+  storage: GPUBindGroupEntry[];
+  uniforms: ArrayBuffer;
+  workgroups: [number, number, number];
+}
+
 const UNIFORM_SLOT = 256;
 const UNIFORM_ARENA_SLOTS = 4096;
 
@@ -60,6 +70,8 @@ export class GpuContext {
   /** Dispatches recorded since creation (for tests and benchmarks). */
   dispatchCount = 0;
   submitCount = 0;
+  /** When set, sees every recorded dispatch (bench/profile.ts replays them one by one). */
+  recorder: ((d: RecordedDispatch) => void) | null = null;
 
   constructor(device: GPUDevice, adapter: AdapterSummary, maxBindingBytes: number) {
     this.device = device;
@@ -213,6 +225,13 @@ export class GpuContext {
     this.pass.setBindGroup(0, bindGroup);
     this.pass.dispatchWorkgroups(x, y, z);
     this.dispatchCount++;
+    this.recorder?.({
+      shader,
+      pipeline,
+      storage: entries.slice(1),
+      uniforms: this.uniformHost.slice(slot * UNIFORM_SLOT, (slot + 1) * UNIFORM_SLOT),
+      workgroups: [x, y, z],
+    });
   }
 
   /** Copy `bytes` between tensors (ends the current pass; stays in the batch). */

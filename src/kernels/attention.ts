@@ -38,7 +38,6 @@ function check(name: string, d: AttentionDims, ts: [GpuTensor, number][]): void 
     if (!Number.isInteger(v) || v < 1) throw new Error(`${name}: ${n} = ${v} must be >= 1`);
   }
   if (HS % 4 !== 0) throw new Error(`${name}: head size ${HS} must be a multiple of 4`);
-  if (NH > 65535 || B > 65535) throw new Error(`${name}: NH ${NH} and B ${B} must be <= 65535`);
   for (const [t, numel] of ts) {
     if (t.numel !== numel) {
       throw new Error(
@@ -88,9 +87,9 @@ export function attentionScores(
   const [f32View, vec4View, dummy] = attViews(ctx, att, vec4);
   ctx.run("attention_scores", {
     buffers: [f32View, q, k, maskAdd, vec4View],
-    u32: [T, NH, HS],
+    u32: [T, NH, HS, B],
     f32: [1 / Math.sqrt(HS)],
-    workgroups: [Math.ceil(Math.ceil(T / SCORES_ROWS) / WG), NH, B],
+    workgroups: ctx.grid1d(B * NH * Math.ceil(T / SCORES_ROWS), WG),
     overrides: { WG, VEC4: vec4 ? 1 : 0 },
   });
   ctx.release(dummy);
@@ -111,9 +110,9 @@ function weightedSum(
   const vec4 = T % 4 === 0;
   ctx.run("attention_pv", {
     buffers: [out, w, y, w],
-    u32: [T, NH, HS, transposed ? 1 : T, transposed ? T : 1],
+    u32: [T, NH, HS, transposed ? 1 : T, transposed ? T : 1, B],
     f32: [alpha],
-    workgroups: [Math.ceil(threads / WG), NH, B],
+    workgroups: ctx.grid1d(B * NH * threads, WG),
     overrides: { WG, VEC4: vec4 ? 1 : 0, TRANSPOSED: vec4 && transposed ? 1 : 0 },
   });
 }
@@ -153,8 +152,8 @@ export function attentionContextBackward(
   const [dattF32, dattVec4, dummy] = attViews(ctx, datt, T % 4 === 0);
   ctx.run("attention_qk", {
     buffers: [dattF32, dout, v, dattVec4],
-    u32: [T, NH, HS],
-    workgroups: [Math.ceil(tiles / WG), NH, B],
+    u32: [T, NH, HS, B],
+    workgroups: ctx.grid1d(B * NH * tiles, WG),
     overrides: { WG, VEC4: T % 4 === 0 ? 1 : 0 },
   });
   ctx.release(dummy);

@@ -42,8 +42,8 @@ export interface LinearDims {
 
 export const LINEAR_VARIANTS = {
   forward: ["slab", "tiled", "naive"],
-  backwardInput: ["slab", "naive"],
-  backwardWeight: ["slab", "naive"],
+  backwardInput: ["slab", "tiled", "naive"],
+  backwardWeight: ["slab", "tiled", "naive"],
 } as const;
 
 // linear_slab's compile-time tile: rows per invocation, columns per workgroup, reduction depth of
@@ -136,15 +136,19 @@ export function linearBackwardInput(
 ): void {
   const d = resolve(dims);
   const accumulate = dims.accumulate ?? false;
-  const variant = pickVariant(ctx, "backwardInput", dims.variant, d, d.M, "naive");
+  const variant = pickVariant(ctx, "backwardInput", dims.variant, d, d.M, "tiled");
   need(dinp, d.M * d.K, "linearBackwardInput dinp");
   need(dout, (d.M - 1) * d.ldo + d.col + d.N, "linearBackwardInput dout");
   need(w, d.N * d.K, "linearBackwardInput w");
-  if (variant === "naive") {
-    ctx.run("linear_backward_input_naive", {
+  if (variant === "naive" || variant === "tiled") {
+    const tiled = variant === "tiled";
+    ctx.run(`linear_backward_input_${variant}`, {
       buffers: [dinp, dout, w],
       u32: [d.M, d.K, d.N, d.ldo, d.col, accumulate ? 1 : 0],
-      workgroups: ctx.grid1d(d.M * d.K, 64),
+      workgroups: ctx.grid1d(
+        tiled ? Math.ceil(d.M / TILE_ROWS) * Math.ceil(d.K / TILE_COLS) : d.M * d.K,
+        64,
+      ),
     });
     return;
   }
@@ -187,17 +191,21 @@ export function linearBackwardWeight(
   dims: LinearDims,
 ): void {
   const d = resolve(dims);
-  const variant = pickVariant(ctx, "backwardWeight", dims.variant, d, d.N, "naive");
+  const variant = pickVariant(ctx, "backwardWeight", dims.variant, d, d.N, "tiled");
   need(dw, d.N * d.K, "linearBackwardWeight dw");
   if (db) need(db, d.N, "linearBackwardWeight db");
   need(dout, (d.M - 1) * d.ldo + d.col + d.N, "linearBackwardWeight dout");
   need(inp, d.M * d.K, "linearBackwardWeight inp");
-  if (variant === "naive") {
-    ctx.run("linear_backward_weight_naive", {
-      buffers: [dw, dout, inp],
-      u32: [d.M, d.K, d.N, d.ldo, d.col],
-      workgroups: ctx.grid1d(d.N * d.K, 64),
-    });
+  if (variant === "naive" || variant === "tiled") {
+    if (variant === "naive") {
+      ctx.run("linear_backward_weight_naive", {
+        buffers: [dw, dout, inp],
+        u32: [d.M, d.K, d.N, d.ldo, d.col],
+        workgroups: ctx.grid1d(d.N * d.K, 64),
+      });
+    } else {
+      backwardWeightTiled(ctx, dw, dout, inp, d);
+    }
     if (db) {
       ctx.run("linear_bias_grad", {
         buffers: [db, dout],
@@ -300,6 +308,52 @@ function need(t: GpuTensor, numel: number, what: string): void {
 }
 
 const ceil4 = (n: number) => Math.ceil(n / 4) * 4;
+
+// The register tile of the "tiled" backward kernels (rows x columns per invocation).
+const TILE_ROWS = 4;
+const TILE_COLS = 8;
+/**
+ * Invocations the tiled backward-weight kernel aims for: dw has only N K / 32 tiles (32 for a
+ * 32 x 32 weight), too few to occupy a device, so the reduction over M is split into up to this
+ * many / tiles parts (each at least MIN_SPLIT_ROWS rows) summed by a second pass.
+ */
+const TARGET_INVOCATIONS = 2048;
+const MIN_SPLIT_ROWS = 32;
+
+/** dw += dout[:, window]ᵀ · inp with linear_backward_weight_tiled (+ linear_split_reduce). */
+function backwardWeightTiled(
+  ctx: GpuContext,
+  dw: GpuTensor,
+  dout: GpuTensor,
+  inp: GpuTensor,
+  d: Resolved,
+): void {
+  const tiles = Math.ceil(d.N / TILE_ROWS) * Math.ceil(d.K / TILE_COLS);
+  const fit = Math.floor(ctx.maxBindingBytes / (4 * d.N * d.K));
+  const want = Math.min(
+    Math.ceil(TARGET_INVOCATIONS / tiles),
+    Math.floor(d.M / MIN_SPLIT_ROWS),
+    fit,
+    ctx.limits.maxComputeWorkgroupsPerDimension,
+  );
+  const mChunk = Math.ceil(d.M / Math.max(1, want));
+  const splits = Math.ceil(d.M / mChunk);
+  const part = splits > 1 ? ctx.empty([splits, d.N, d.K], "linear.dw_splits") : dw;
+  const [x, y] = ctx.grid1d(tiles, 64);
+  ctx.run("linear_backward_weight_tiled", {
+    buffers: [part, dout, inp],
+    u32: [d.M, d.K, d.N, d.ldo, d.col, mChunk, splits > 1 ? 0 : 1],
+    workgroups: [x, y, splits],
+  });
+  if (splits > 1) {
+    ctx.run("linear_split_reduce", {
+      buffers: [dw, part],
+      u32: [d.N * d.K, splits],
+      workgroups: ctx.grid1d(d.N * d.K, 256),
+    });
+    ctx.release(part);
+  }
+}
 
 /** Rows of `cols` f32 starting at row `row0` (views start on multiples of 64 rows: aligned). */
 function rowsView(t: GpuTensor, row0: number, rows: number, cols: number): GpuTensor {

@@ -135,6 +135,17 @@ export class Encoder<T, W> {
     });
   }
 
+  /**
+   * Dropout of `inp` into a new tensor, or `inp` itself when dropout is off (evaluation and
+   * scoring): no copy. Callers release the result only when it is not `inp`.
+   */
+  private dropped(inp: T, shape: number[], p: number, opts: ForwardOptions, site: number): T {
+    if (!opts.train || p === 0) return inp;
+    const out = this.be.empty(shape, "drop");
+    this.dropout(out, inp, shape.reduce((a, b) => a * b, 1), p, opts, site);
+    return out;
+  }
+
   private dropoutBack(
     dinp: T,
     dout: T,
@@ -189,9 +200,8 @@ export class Encoder<T, W> {
         eps: cfg.layerNormEps,
       },
     );
-    let h = be.empty([B, T, C], "h0");
-    this.dropout(h, embLn, N * C, pHidden, opts, 0);
-    be.release(embLn);
+    let h = this.dropped(embLn, [B, T, C], pHidden, opts, 0);
+    if (h !== embLn) be.release(embLn);
 
     const layers: LayerActs<T>[] = [];
     const ad = { B, T, NH, HS };
@@ -215,11 +225,10 @@ export class Encoder<T, W> {
       be.attentionContext(ctx, attDrop ?? att, v, ad);
       const ao = be.empty([B, T, C], "attn.out");
       be.linearForward(ao, ctx, this.p(`${ln.attnOut}.weight`), this.p(`${ln.attnOut}.bias`), lin);
-      const aoDrop = be.empty([B, T, C], "attn.out.drop");
-      this.dropout(aoDrop, ao, N * C, pHidden, opts, site + 1);
+      const aoDrop = this.dropped(ao, [B, T, C], pHidden, opts, site + 1);
       const r1 = be.empty([B, T, C], "r1");
       be.residualForward(r1, aoDrop, h, N * C);
-      be.release(ao, aoDrop);
+      be.release(ao, aoDrop === ao ? null : aoDrop);
       const mean1 = be.empty([N], "mean1"),
         rstd1 = be.empty([N], "rstd1"),
         h1 = be.empty([B, T, C], "h1");
@@ -250,11 +259,10 @@ export class Encoder<T, W> {
         K: I,
         N: C,
       });
-      const f2Drop = be.empty([B, T, C], "f2.drop");
-      this.dropout(f2Drop, f2, N * C, pHidden, opts, site + 2);
+      const f2Drop = this.dropped(f2, [B, T, C], pHidden, opts, site + 2);
       const r2 = be.empty([B, T, C], "r2");
       be.residualForward(r2, f2Drop, h1, N * C);
-      be.release(f2, f2Drop);
+      be.release(f2, f2Drop === f2 ? null : f2Drop);
       const mean2 = be.empty([N], "mean2"),
         rstd2 = be.empty([N], "rstd2"),
         h2 = be.empty([B, T, C], "h2");

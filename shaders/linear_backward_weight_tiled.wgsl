@@ -1,0 +1,87 @@
+// linear_backward_weight_tiled: partial sums of dw[n, k] = sum_m dout[m, col + n] * inp[m, k]
+// with a 4 x 8 register tile per invocation (rows n0..n0+3, columns k0..k0+7) over one split of
+// the rows m: split s (= global_invocation_id.z) sums m in [s * mChunk, min((s + 1) * mChunk, M))
+// ascending. With one split (direct == 1) the sum is added to dw; otherwise it is written to
+// part[s] and linear_split_reduce adds the splits to dw in order (deterministic, no atomics).
+// No workgroup memory and no barriers (variant "tiled"). Any K: clamped columns are not stored.
+// Buffers: out = dw (N, K) accumulated (direct) or part (splits, N, K) overwritten; dout (M, ldo),
+// columns [col, col + N) read; inp (M, K).
+// Dispatch: (grid1d(ceil(N / 4) * ceil(K / 8), 64), splits).
+struct Params { M: u32, K: u32, N: u32, ldo: u32, col: u32, mChunk: u32, direct: u32 }
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read_write> out: array<f32>;
+@group(0) @binding(2) var<storage, read> dout: array<f32>;
+@group(0) @binding(3) var<storage, read> inp: array<f32>;
+
+fn store(base: u32, n: u32, k0: u32, lo: vec4f, hi: vec4f) {
+  if (n >= p.N) {
+    return;
+  }
+  let v = array<f32, 8>(lo.x, lo.y, lo.z, lo.w, hi.x, hi.y, hi.z, hi.w);
+  for (var j = 0u; j < 8u; j++) {
+    let k = k0 + j;
+    if (k < p.K) {
+      let o = base + n * p.K + k;
+      if (p.direct == 1u) {
+        out[o] += v[j];
+      } else {
+        out[o] = v[j];
+      }
+    }
+  }
+}
+
+@compute @workgroup_size(64)
+fn main(
+  @builtin(workgroup_id) wid: vec3u,
+  @builtin(local_invocation_id) lid: vec3u,
+  @builtin(num_workgroups) nwg: vec3u,
+) {
+  let i = (wid.x + wid.y * nwg.x) * 64u + lid.x;
+  let s = wid.z;
+  let tilesK = (p.K + 7u) / 8u;
+  let n0 = (i / tilesK) * 4u;
+  let k0 = (i % tilesK) * 8u;
+  if (n0 >= p.N) {
+    return;
+  }
+  let d0 = p.col + min(n0, p.N - 1u);
+  let d1 = p.col + min(n0 + 1u, p.N - 1u);
+  let d2 = p.col + min(n0 + 2u, p.N - 1u);
+  let d3 = p.col + min(n0 + 3u, p.N - 1u);
+  let last = p.K - 1u;
+  let kl = min(vec4u(k0) + vec4u(0u, 1u, 2u, 3u), vec4u(last));
+  let kh = min(vec4u(k0) + vec4u(4u, 5u, 6u, 7u), vec4u(last));
+  var c0l = vec4f(0.0);
+  var c0h = vec4f(0.0);
+  var c1l = vec4f(0.0);
+  var c1h = vec4f(0.0);
+  var c2l = vec4f(0.0);
+  var c2h = vec4f(0.0);
+  var c3l = vec4f(0.0);
+  var c3h = vec4f(0.0);
+  let mEnd = min((s + 1u) * p.mChunk, p.M);
+  for (var m = s * p.mChunk; m < mEnd; m++) {
+    let a = m * p.K;
+    let xl = vec4f(inp[a + kl.x], inp[a + kl.y], inp[a + kl.z], inp[a + kl.w]);
+    let xh = vec4f(inp[a + kh.x], inp[a + kh.y], inp[a + kh.z], inp[a + kh.w]);
+    let r = m * p.ldo;
+    let g0 = dout[r + d0];
+    let g1 = dout[r + d1];
+    let g2 = dout[r + d2];
+    let g3 = dout[r + d3];
+    c0l = fma(vec4f(g0), xl, c0l);
+    c0h = fma(vec4f(g0), xh, c0h);
+    c1l = fma(vec4f(g1), xl, c1l);
+    c1h = fma(vec4f(g1), xh, c1h);
+    c2l = fma(vec4f(g2), xl, c2l);
+    c2h = fma(vec4f(g2), xh, c2h);
+    c3l = fma(vec4f(g3), xl, c3l);
+    c3h = fma(vec4f(g3), xh, c3h);
+  }
+  let base = select(s * p.N * p.K, 0u, p.direct == 1u);
+  store(base, n0, k0, c0l, c0h);
+  store(base, n0 + 1u, k0, c1l, c1h);
+  store(base, n0 + 2u, k0, c2l, c2h);
+  store(base, n0 + 3u, k0, c3l, c3h);
+}
