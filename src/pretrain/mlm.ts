@@ -219,7 +219,7 @@ export async function runMlm(
 ): Promise<{ heldoutLoss: number; seconds: number }> {
   const s = tr.s;
   const stepsPerEpoch = Math.max(1, Math.floor(train.length / s.batchSize));
-  const progress = quiet ? null : new Progress("pretrain", s.steps, "steps");
+  const progress = quiet ? null : new Progress("pretrain", s.steps, "steps", tr.step);
   const t0 = performance.now();
   let tokens = 0;
   let order: number[] = [];

@@ -65,8 +65,19 @@ export class PltScorer {
       maxRows: this.maxRows,
     });
     let done = 0, tokens = 0;
-    for (const batch of batches) {
-      const logp = await this.runBatch(batch, texts);
+    // Two batches in flight: batch i + 1 is recorded and submitted before batch i's results are
+    // awaited, so the device never waits for the host between batches.
+    const launched = batches.map(() => null as Promise<Float32Array> | null);
+    const launch = (i: number) => {
+      if (i >= batches.length) return;
+      launched[i] = this.runBatch(batches[i], texts);
+      launched[i]!.catch(() => {}); // awaited below; a failure is thrown there, not unhandled
+    };
+    launch(0);
+    for (const [i, batch] of batches.entries()) {
+      launch(i + 1);
+      const logp = await launched[i]!;
+      launched[i] = null;
       const finished: number[] = [];
       batch.copies.forEach((c, i) => {
         out[c.text][c.pos] = logp[i];
@@ -79,7 +90,8 @@ export class PltScorer {
     return out;
   }
 
-  private async runBatch(batch: CopyBatch, texts: TokenizedText[]): Promise<Float32Array> {
+  /** Records and submits one batch now; the promise resolves when its results are read. */
+  private runBatch(batch: CopyBatch, texts: TokenizedText[]): Promise<Float32Array> {
     const B = batch.copies.length, T = batch.T;
     const ids = new Uint32Array(B * T);
     const mask = new Uint32Array(B * T);
@@ -106,9 +118,9 @@ export class PltScorer {
       seed: 0,
       inference: true,
     });
-    const logp = (await this.ctx.read(pass.mlm!.logp)).slice(0, B);
+    const read = this.ctx.read(pass.mlm!.logp);
     this.model.releasePass(pass);
-    return logp;
+    return read.then((logp) => logp.slice(0, B));
   }
 
   release(): void {

@@ -283,7 +283,7 @@ export async function runTraining(
   if (c.finetuneEpochs > 0) {
     phases.push({ name: "finetune", epochs: c.finetuneEpochs, patience: c.finetunePatience });
   }
-  const progress = opts.quiet ? null : new Progress("train", totalSteps, "steps");
+  const progress = opts.quiet ? null : new Progress("train", totalSteps, "steps", st.step);
   let examples = 0;
   const tStart = performance.now();
   for (const phase of phases) {

@@ -4,7 +4,13 @@ export class Progress {
   private last = 0;
   private readonly tty: boolean;
 
-  constructor(readonly label: string, readonly total: number, readonly unit: string) {
+  /** `initial`: units already done when this run started (a resumed job): not counted in the rate. */
+  constructor(
+    readonly label: string,
+    readonly total: number,
+    readonly unit: string,
+    readonly initial = 0,
+  ) {
     this.tty = Deno.stderr.isTerminal();
   }
 
@@ -13,7 +19,7 @@ export class Progress {
     if (!force && now - this.last < 500) return;
     this.last = now;
     const sec = (now - this.start) / 1000;
-    const rate = done / Math.max(sec, 1e-9);
+    const rate = (done - this.initial) / Math.max(sec, 1e-9);
     const eta = rate > 0 ? (this.total - done) / rate : Infinity;
     const pct = this.total ? ((100 * done) / this.total).toFixed(1) : "100";
     const line =
