@@ -126,3 +126,7 @@ import linear_backward_weight_tiled from "../shaders/linear_backward_weight_tile
 SHADERS.linear_backward_weight_tiled = linear_backward_weight_tiled;
 import linear_split_reduce from "../shaders/linear_split_reduce.wgsl" with { type: "text" };
 SHADERS.linear_split_reduce = linear_split_reduce;
+import adamw_multi from "../shaders/adamw_multi.wgsl" with { type: "text" };
+SHADERS.adamw_multi = adamw_multi;
+import fill_multi from "../shaders/fill_multi.wgsl" with { type: "text" };
+SHADERS.fill_multi = fill_multi;

@@ -51,6 +51,8 @@ export interface RecordedDispatch {
 }
 
 const UNIFORM_SLOT = 256;
+/** Tensors per fill_multi dispatch. */
+const FILL_SLOTS = 8;
 const UNIFORM_ARENA_SLOTS = 4096;
 
 export class GpuContext {
@@ -67,6 +69,7 @@ export class GpuContext {
   private uniformHost = new ArrayBuffer(UNIFORM_SLOT * UNIFORM_ARENA_SLOTS);
   private uniformSlots = 0;
   private uncaptured: string[] = [];
+  private dummies: GpuTensor[] = [];
   /** Dispatches recorded since creation (for tests and benchmarks). */
   dispatchCount = 0;
   submitCount = 0;
@@ -141,6 +144,48 @@ export class GpuContext {
       f32: [value],
       workgroups: this.grid1d(n, 256),
     });
+  }
+
+  /**
+   * Set every element of each tensor to `value`: shaders/fill_multi.wgsl, up to FILL_SLOTS
+   * tensors per dispatch (one dispatch per tensor where the adapter has too few bindings).
+   */
+  fillMany(ts: GpuTensor[], value: number): void {
+    if (this.limits.maxStorageBuffersPerShaderStage < FILL_SLOTS) {
+      for (const t of ts) this.fill(t, value);
+      return;
+    }
+    const dummies = this.dummyTensors(FILL_SLOTS);
+    for (let first = 0; first < ts.length; first += FILL_SLOTS) {
+      const group = ts.slice(first, first + FILL_SLOTS);
+      const starts = [0];
+      for (const t of group) starts.push(starts[starts.length - 1] + Math.ceil(t.numel / 256));
+      const pad = (xs: number[], n: number) => [...xs, ...new Array(n - xs.length).fill(0)];
+      this.run("fill_multi", {
+        buffers: [...group, ...dummies.slice(group.length)],
+        u32: [
+          group.length,
+          0,
+          0,
+          0,
+          ...pad(starts, 12),
+          ...pad(group.map((t) => t.numel), 8),
+        ],
+        f32: [value],
+        workgroups: this.grid1d(starts[group.length], 1),
+        overrides: { WG: 256 },
+      });
+    }
+  }
+
+  /**
+   * `n` distinct one-element tensors that multi-tensor kernels bind in their unused writable
+   * slots (WebGPU forbids binding one written buffer twice in a dispatch). Kept for the
+   * context's lifetime; never read.
+   */
+  dummyTensors(n: number): GpuTensor[] {
+    while (this.dummies.length < n) this.dummies.push(this.empty([1], "dummy"));
+    return this.dummies.slice(0, n);
   }
 
   /** Return a tensor's buffer to the pool once the work recorded so far has been submitted. */

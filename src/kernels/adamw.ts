@@ -25,6 +25,94 @@ export function adamwConstants(dims: AdamWDims): number[] {
   return [lr * weightDecay, lr / bias1, Math.sqrt(bias2), beta1, beta2, 1 - beta1, 1 - beta2, eps];
 }
 
+/** Tensors per adamw_multi dispatch (4 bindings each, plus the scale). */
+export const ADAMW_SLOTS = 6;
+
+/** One tensor of a multi-tensor AdamW step: its own decoupled weight decay. */
+export interface AdamWTensor {
+  param: GpuTensor;
+  grad: GpuTensor;
+  m: GpuTensor;
+  v: GpuTensor;
+  weightDecay: number;
+}
+
+/**
+ * adamwStep on many tensors with the same lr, betas, eps, step and gradScale (a parameter
+ * group): shaders/adamw_multi.wgsl, ADAMW_SLOTS tensors per dispatch, with results identical to
+ * one adamwStep per tensor (which it falls back to where the adapter has too few bindings).
+ */
+export function adamwMany(
+  ctx: GpuContext,
+  items: AdamWTensor[],
+  dims: Omit<AdamWDims, "n" | "weightDecay">,
+): void {
+  const bindings = 4 * ADAMW_SLOTS + 1;
+  if (ctx.limits.maxStorageBuffersPerShaderStage < bindings) {
+    for (const it of items) {
+      adamwStep(ctx, it.param, it.grad, it.m, it.v, {
+        ...dims,
+        n: it.param.numel,
+        weightDecay: it.weightDecay,
+      });
+    }
+    return;
+  }
+  const dummies = ctx.dummyTensors(3 * ADAMW_SLOTS + 1);
+  const [, ...shared] = adamwConstants({ ...dims, n: 0, weightDecay: 0 });
+  for (let first = 0; first < items.length; first += ADAMW_SLOTS) {
+    const group = items.slice(first, first + ADAMW_SLOTS);
+    const buffers: GpuTensor[] = [];
+    const starts = [0];
+    group.forEach((it) => {
+      checkAdamW(it.param, it.grad, it.m, it.v, it.param.numel, dims.gradScale);
+      buffers.push(it.param, it.grad, it.m, it.v);
+      starts.push(starts[starts.length - 1] + Math.ceil(it.param.numel / WG));
+    });
+    for (let j = group.length; j < ADAMW_SLOTS; j++) {
+      const d = 3 * j;
+      buffers.push(dummies[d], dummies[3 * ADAMW_SLOTS], dummies[d + 1], dummies[d + 2]);
+    }
+    buffers.push(dims.gradScale ?? group[0].grad);
+    const pad = (xs: number[], n: number) => [...xs, ...new Array(n - xs.length).fill(0)];
+    ctx.run("adamw_multi", {
+      buffers,
+      u32: [
+        group.length,
+        dims.gradScale ? 1 : 0,
+        0,
+        0,
+        ...pad(starts, 8),
+        ...pad(group.map((it) => it.param.numel), 8),
+      ],
+      f32: [...pad(group.map((it) => dims.lr * it.weightDecay), 8), ...shared],
+      workgroups: ctx.grid1d(starts[group.length], 1),
+      overrides: { WG },
+    });
+  }
+}
+
+function checkAdamW(
+  param: GpuTensor,
+  grad: GpuTensor,
+  m: GpuTensor,
+  v: GpuTensor,
+  n: number,
+  gradScale: GpuTensor | undefined,
+): void {
+  for (const [name, t] of [["param", param], ["grad", grad], ["m", m], ["v", v]] as const) {
+    if (t.numel < n) {
+      throw new Error(`adamwStep: ${name} '${t.label}' has ${t.numel} < ${n} values`);
+    }
+  }
+  // param, m and v are written: WebGPU forbids binding a written buffer twice in one dispatch.
+  const written = [param.buffer, m.buffer, v.buffer];
+  const read = [grad.buffer, gradScale?.buffer];
+  if (new Set(written).size < 3 || read.some((b) => b && written.includes(b))) {
+    throw new Error("adamwStep: param, m and v must be distinct and different from grad/gradScale");
+  }
+}
+
 /**
  * One AdamW step in place (torch.optim.AdamW semantics): p -= lr*wd*p; m = b1 m + (1-b1) g;
  * v = b2 v + (1-b2) g^2; p -= lr * (m / (1-b1^t)) / (sqrt(v / (1-b2^t)) + eps), with
@@ -39,17 +127,7 @@ export function adamwStep(
   dims: AdamWDims,
 ): void {
   const { n, gradScale } = dims;
-  for (const [name, t] of [["param", param], ["grad", grad], ["m", m], ["v", v]] as const) {
-    if (t.numel < n) {
-      throw new Error(`adamwStep: ${name} '${t.label}' has ${t.numel} < ${n} values`);
-    }
-  }
-  // param, m and v are written: WebGPU forbids binding a written buffer twice in one dispatch.
-  const written = [param.buffer, m.buffer, v.buffer];
-  const read = [grad.buffer, gradScale?.buffer];
-  if (new Set(written).size < 3 || read.some((b) => b && written.includes(b))) {
-    throw new Error("adamwStep: param, m and v must be distinct and different from grad/gradScale");
-  }
+  checkAdamW(param, grad, m, v, n, gradScale);
   ctx.run("adamw_step", {
     buffers: [param, grad, m, v, gradScale ?? grad],
     u32: [n, gradScale ? 1 : 0],

@@ -18,7 +18,13 @@ import type { ModelConfig } from "../model/config.ts";
 import { Encoder } from "../model/encoder.ts";
 import { GpuBackend } from "../model/gpu_backend.ts";
 import { paramSpecs } from "../model/params.ts";
-import { gpuStore, gpuZerosLike, type HostParams, readGpuStore } from "../model/weights.ts";
+import {
+  gpuStore,
+  gpuZerosLike,
+  type HostParams,
+  readGpuStore,
+  storeTensors,
+} from "../model/weights.ts";
 import { type Example, padBatch, shuffled } from "../train/data.ts";
 import { GroupOptimizer } from "../train/optimizer.ts";
 import { linearSchedule } from "../train/schedule.ts";
@@ -107,8 +113,7 @@ export class MlmTrainer {
   /** One optimizer step on a batch; returns the mean MLM loss over its masked positions. */
   async trainStep(exs: Example[]): Promise<number> {
     const { ctx } = this;
-    for (const c of this.grads.wte.chunks) ctx.fill(c.tensor, 0);
-    for (const t of this.grads.t.values()) ctx.fill(t, 0);
+    ctx.fillMany(storeTensors(this.grads), 0);
     const masked = this.mask(exs, this.s.seed, this.step);
     const batch = padBatch(exs, this.tok.specialIds.pad);
     batch.ids = masked.ids;

@@ -1,12 +1,12 @@
 /**
- * AdamW over one parameter group (SPEC §5): the group clipped to its own global norm, then one
- * AdamW dispatch per tensor with the clip factor applied on the device. Moments live on the GPU;
+ * AdamW over one parameter group (SPEC §5): the group clipped to its own global norm, then
+ * multi-tensor AdamW dispatches with the clip factor applied on the device. Moments live on the GPU;
  * nothing is read back.
  */
 import type { GpuContext } from "../gpu/context.ts";
 import type { ChunkedTensor } from "../gpu/chunked.ts";
 import type { GpuTensor } from "../gpu/tensor.ts";
-import { adamwStep } from "../kernels/adamw.ts";
+import { adamwMany } from "../kernels/adamw.ts";
 import { globalNormClip } from "../kernels/norm.ts";
 import type { Store } from "../model/encoder.ts";
 import type { ParamSpec } from "../model/params.ts";
@@ -79,17 +79,20 @@ export class GroupOptimizer {
     const g = this.gradTensors(grads);
     globalNormClip(this.ctx, this.factor, g, this.settings.clipNorm, this.norm);
     const { lr, betas, eps, weightDecay } = this.settings;
-    this.entries.forEach((e, i) => {
-      adamwStep(this.ctx, e.param, g[i], e.m, e.v, {
-        n: e.param.numel,
-        lr: lr * lrScale,
-        beta1: betas[0],
-        beta2: betas[1],
-        eps,
-        weightDecay: e.decay ? weightDecay : 0,
-        step,
-        gradScale: this.factor,
-      });
+    const items = this.entries.map((e, i) => ({
+      param: e.param,
+      grad: g[i],
+      m: e.m,
+      v: e.v,
+      weightDecay: e.decay ? weightDecay : 0,
+    }));
+    adamwMany(this.ctx, items, {
+      lr: lr * lrScale,
+      beta1: betas[0],
+      beta2: betas[1],
+      eps,
+      step,
+      gradScale: this.factor,
     });
   }
 

@@ -23,6 +23,7 @@ import {
   initParam,
   readGpuStore,
   releaseGpuStore,
+  storeTensors,
 } from "../model/weights.ts";
 import type { L3Tokenizer } from "../io/tokenizer.ts";
 import { type Example, padBatch, shuffled, STREAM_DEV } from "./data.ts";
@@ -140,8 +141,7 @@ export class Trainer {
   }
 
   private zero(store: GStore): void {
-    for (const c of store.wte.chunks) this.ctx.fill(c.tensor, 0);
-    for (const t of store.t.values()) this.ctx.fill(t, 0);
+    this.ctx.fillMany(storeTensors(store), 0);
   }
 
   /** Tensors of the shared encoder in a store, in a fixed order (word-embedding chunks first). */
@@ -480,7 +480,7 @@ class DevHead {
     this.headSpecs.forEach((p, i) =>
       ctx.write(this.headParams.get(p.name)!, initParam(p, this.tr.s.seed + 7919 * (step + 1), i))
     );
-    for (const t of [...this.moments.m.t.values(), ...this.moments.v.t.values()]) ctx.fill(t, 0);
+    ctx.fillMany([...this.moments.m.t.values(), ...this.moments.v.t.values()], 0);
     // Cached encoder features of the first dev sample (encoder frozen, dropout off).
     const ex = this.sample(step, 0);
     const B = ex.length;
@@ -498,7 +498,7 @@ class DevHead {
     let prev = Infinity;
     let steps = 0;
     for (; steps < d.steps; steps++) {
-      for (const t of this.headGrads.values()) ctx.fill(t, 0);
+      ctx.fillMany([...this.headGrads.values()], 0);
       const opts = { labels, train: true, seed: (step * 131 + steps) >>> 0 };
       const c = this.model.clsForward(feats, B, 1, opts);
       const dFeats = be.zeros([B, cfg.hidden], "dev.dfeatures");
@@ -516,8 +516,7 @@ class DevHead {
     }
     be.release(feats);
     // g_dev: the trained head's loss on a fresh dev sample, w.r.t. the encoder.
-    for (const c of this.grads.wte.chunks) ctx.fill(c.tensor, 0);
-    for (const t of this.grads.t.values()) ctx.fill(t, 0);
+    ctx.fillMany(storeTensors(this.grads), 0);
     const ex2 = this.sample(step, 1);
     const pass2 = this.model.forward(padBatch(ex2, this.tr.tok.specialIds.pad), {
       labels: Uint32Array.from(ex2.map((e) => e.label)),
