@@ -62,7 +62,12 @@ export interface RunSummary {
 
 export async function runTraining(
   c: TrainConfig,
-  opts: { resume: boolean; quiet?: boolean },
+  opts: {
+    resume: boolean;
+    quiet?: boolean;
+    /** A device to run on (kept open, its compiled pipelines reused); default: a new one. */
+    ctx?: GpuContext;
+  },
 ): Promise<RunSummary> {
   const t0 = performance.now();
   const outDir = c.out!;
@@ -124,7 +129,7 @@ export async function runTraining(
 
   let ctx: GpuContext;
   try {
-    ctx = await createContext();
+    ctx = opts.ctx ?? await createContext();
   } catch (e) {
     throw new UserError((e as Error).message);
   }
@@ -464,7 +469,7 @@ export async function runTraining(
   });
   await writeFileAtomic(join(outDir, "report.html"), html);
   trainer.release();
-  ctx.destroy();
+  if (!opts.ctx) ctx.destroy();
   return summary;
 }
 
