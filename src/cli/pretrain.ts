@@ -281,7 +281,9 @@ export async function pretrain(args: string[]): Promise<void> {
     {
       l3mask: {
         version: VERSION,
-        command: `l3mask pretrain --corpus ${corpus.join(" ")} --config ${values.config}`,
+        command: `l3mask pretrain --corpus ${corpus.join(" ")} --config ${values.config}${
+          values.resume ? " --resume" : ""
+        }`,
       },
       bos_token_id: tok.specialIds.cls,
       eos_token_id: tok.specialIds.sep,
