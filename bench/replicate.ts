@@ -6,12 +6,13 @@
  *
  *   deno run -A bench/replicate.ts [--seeds 3] [--train 192] [--acl-train N] [--spam-train N]
  *     [--epochs 4] [--max-length 48] [--datasets acl-arc,spam] [--encoder-lr X] [--head-lr X]
- *     [--patience N] [--tag T (writes replicateT.md/json)]
+ *     [--patience N] [--tag T (writes replicateT.md/json)] [--keep DIR (keeps the run directories)]
  *
  * Writes bench/results/replicate.md and bench/results/replicate.json. Settings are the paper's
  * scaled to a 2-core CPU adapter (stated in the output); datasets are read where they live.
  */
 import { parseArgs } from "node:util";
+import { cpSync } from "node:fs";
 import { join } from "node:path";
 import pos from "pos";
 import { writeSpamSplits } from "../src/data/spam.ts";
@@ -36,6 +37,8 @@ const args = parseArgs({
     "head-lr": { type: "string", default: "5e-3" },
     tag: { type: "string", default: "" },
     patience: { type: "string", default: "2" },
+    /** Keep the run directories (config, metrics, best/, predictions) under this folder. */
+    keep: { type: "string" },
   },
 }).values;
 const SEEDS = Number(args.seeds), EPOCHS = Number(args.epochs);
@@ -59,6 +62,8 @@ interface Run {
   testF1: number;
   bestStep: number;
   stepsPerEpoch: number;
+  /** Optimizer steps taken; fewer than stepsPerEpoch * epochs: stopped early (patience). */
+  steps: number;
   seconds: number;
   /** Seed 1 only: `l3mask eval` on best/ against predictions/test.jsonl. */
   evalCheck?: { rows: number; samePred: number; maxProbDiff: number };
@@ -209,6 +214,7 @@ for (const d of sets) {
         testF1: s.test!.macroF1,
         bestStep: s.bestStep,
         stepsPerEpoch: Math.ceil(N_TRAIN[d.name] / SETTINGS.batch_size),
+        steps: s.steps,
         seconds: (performance.now() - t) / 1000,
       };
       if (seed === 1) r.evalCheck = await evalReproduces(out, d.test);
@@ -299,8 +305,8 @@ const lines: string[] = [
   `META-TARTAN dev head ${SETTINGS.dev_head_steps} steps on ${SETTINGS.dev_head_examples} dev examples; pbar 0.15, ` +
   `complement 1 - PLT, overflow redistributed. Dev: full ACL-ARC dev (114) / 64 SpamAssassin e-mails; test: full ACL-ARC test (139) / 128 e-mails.`,
   "",
-  "| dataset | mode | test accuracy (%) | test macro-F1 (%) | dev macro-F1 (%) | epochs to best | wall time (s) |",
-  "| --- | --- | --- | --- | --- | --- | --- |",
+  "| dataset | mode | test accuracy (%) | test macro-F1 (%) | dev macro-F1 (%) | epochs to best | stopped early | wall time (s) |",
+  "| --- | --- | --- | --- | --- | --- | --- | --- |",
 ];
 for (const d of sets) {
   for (const m of MODES) {
@@ -310,8 +316,8 @@ for (const d of sets) {
         pm(rs.map((r) => r.testF1))
       } | ${pm(rs.map((r) => r.devF1))} | ` +
         `${mean(rs.map((r) => r.bestStep / r.stepsPerEpoch)).toFixed(1)} | ${
-          mean(rs.map((r) => r.seconds)).toFixed(0)
-        } |`,
+          rs.filter((r) => r.steps < r.stepsPerEpoch * EPOCHS).length
+        }/${rs.length} | ${mean(rs.map((r) => r.seconds)).toFixed(0)} |`,
     );
   }
 }
@@ -358,4 +364,8 @@ await Deno.writeTextFile(
   ) + "\n",
 );
 console.log(lines.join("\n"));
+if (args.keep) {
+  // A copy (the work dir may be on another file system), then the temporary one goes.
+  cpSync(work, join(args.keep, `replicate${args.tag}-${Date.now()}`), { recursive: true });
+}
 await Deno.remove(work, { recursive: true });
