@@ -14,7 +14,7 @@ import { loadCheckpoint } from "../src/model/weights.ts";
 import { PltScorer } from "../src/score/scorer.ts";
 import type { Example } from "../src/train/data.ts";
 import { Trainer } from "../src/train/trainer.ts";
-import { adapterLine, intFlag, printTable, ROOT, strFlag } from "./util.ts";
+import { adapterLine, benchTrainerSettings, intFlag, printTable, ROOT, strFlag } from "./util.ts";
 
 const what = strFlag("what", "stl");
 const B = intFlag("B", 32);
@@ -66,27 +66,12 @@ if (what === "score") {
     const e = tok.encode(String(r.text), { maxLength: T });
     return { row: i, ids: e.ids, special: e.special, label: i % 6 };
   });
-  const group = { betas: [0.9, 0.98] as [number, number], eps: 1e-6, clipNorm: 1 };
+  const mode = what === "mtl" ? "mtl" : "stl";
   const tr = new Trainer(
     ctx,
     model.config,
     model.params,
-    {
-      mode: what === "mtl" ? "mtl" : "stl",
-      masking: "rtm",
-      weighting: "fixed",
-      seed: 0,
-      batchSize: B,
-      gradAccum: 1,
-      mlmBatchSize: B,
-      pbar: 0.15,
-      encoder: { lr: 1e-4, weightDecay: 0.01, ...group },
-      head: { lr: 1e-3, weightDecay: 0.1, ...group },
-      warmupRatio: 0.06,
-      totalSteps: 100,
-      metaLr: 1e-2,
-      devHead: { steps: 10, lr: 1e-3, weightDecay: 0.1, tol: 1e-3, examples: 32 },
-    },
+    benchTrainerSettings(mode, B, 100),
     tok,
     [],
   );

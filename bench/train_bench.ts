@@ -22,9 +22,10 @@ import { loadTokenizer } from "../src/io/tokenizer.ts";
 import { replacementIds } from "../src/mask/masking.ts";
 import { loadCheckpoint } from "../src/model/weights.ts";
 import type { Example } from "../src/train/data.ts";
-import { Trainer, type TrainerSettings } from "../src/train/trainer.ts";
+import { Trainer } from "../src/train/trainer.ts";
 import {
   adapterLine,
+  benchTrainerSettings,
   intFlag,
   loadLine,
   median,
@@ -72,26 +73,6 @@ if (full.length < 2 * B) {
 }
 const primary = full.slice(0, B), mlm = full.slice(B, 2 * B);
 
-function settings(mode: "stl" | "mtl"): TrainerSettings {
-  const group = { betas: [0.9, 0.98] as [number, number], eps: 1e-6, clipNorm: 1 };
-  return {
-    mode,
-    masking: "rtm",
-    weighting: "fixed",
-    seed: 0,
-    batchSize: B,
-    gradAccum: 1,
-    mlmBatchSize: B,
-    pbar: 0.15,
-    encoder: { lr: 1e-4, weightDecay: 0.01, ...group },
-    head: { lr: 1e-3, weightDecay: 0.1, ...group },
-    warmupRatio: 0.06,
-    totalSteps: TOTAL_STEPS,
-    metaLr: 1e-2,
-    devHead: { steps: 10, lr: 1e-3, weightDecay: 0.1, tol: 1e-3, examples: 32 },
-  };
-}
-
 console.log(
   `model: tiny-bert (V ${cfg.vocabSize}, C ${cfg.hidden}, ${cfg.layers} layers, ${cfg.numLabels} labels); ` +
     `primary batch ${B} x ${T}, MLM batch ${B} x ${T} (mtl); AdamW; l3mask warm-up ${warmup} + ${steps} timed steps, ` +
@@ -105,7 +86,14 @@ interface SideResult {
 }
 
 async function l3mask(mode: "stl" | "mtl"): Promise<SideResult> {
-  const tr = new Trainer(ctx, cfg, model.params, settings(mode), tok, []);
+  const tr = new Trainer(
+    ctx,
+    cfg,
+    model.params,
+    benchTrainerSettings(mode, B, TOTAL_STEPS),
+    tok,
+    [],
+  );
   const times: number[] = [];
   let first: SideResult | null = null;
   for (let i = 0; i < warmup + steps; i++) {

@@ -4,6 +4,7 @@
  * a plain-text table. Ratios are l3mask / peer in speed (higher = l3mask faster).
  */
 import type { GpuContext } from "../src/gpu/context.ts";
+import type { TrainerSettings } from "../src/train/trainer.ts";
 
 /** Debian's system python: the only one with PyTorch on the machines these benches target. */
 export const PEER_PYTHON = Deno.env.get("L3MASK_PEER_PYTHON") ?? "/usr/bin/python3";
@@ -142,4 +143,32 @@ export async function timed<T>(fn: () => Promise<T>): Promise<[T, number]> {
   const t0 = performance.now();
   const v = await fn();
   return [v, (performance.now() - t0) / 1000];
+}
+
+/**
+ * The trainer settings the step benchmarks use (train_bench, profile): SPEC §5's optimizers, RTM
+ * masking, fixed task weights, one micro-batch of B examples (and B MLM examples for mtl).
+ */
+export function benchTrainerSettings(
+  mode: "stl" | "mtl",
+  B: number,
+  totalSteps: number,
+): TrainerSettings {
+  const group = { betas: [0.9, 0.98] as [number, number], eps: 1e-6, clipNorm: 1 };
+  return {
+    mode,
+    masking: "rtm",
+    weighting: "fixed",
+    seed: 0,
+    batchSize: B,
+    gradAccum: 1,
+    mlmBatchSize: B,
+    pbar: 0.15,
+    encoder: { lr: 1e-4, weightDecay: 0.01, ...group },
+    head: { lr: 1e-3, weightDecay: 0.1, ...group },
+    warmupRatio: 0.06,
+    totalSteps,
+    metaLr: 1e-2,
+    devHead: { steps: 10, lr: 1e-3, weightDecay: 0.1, tol: 1e-3, examples: 32 },
+  };
 }
