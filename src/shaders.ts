@@ -130,3 +130,5 @@ import adamw_multi from "../shaders/adamw_multi.wgsl" with { type: "text" };
 SHADERS.adamw_multi = adamw_multi;
 import fill_multi from "../shaders/fill_multi.wgsl" with { type: "text" };
 SHADERS.fill_multi = fill_multi;
+import attention_query from "../shaders/attention_query.wgsl" with { type: "text" };
+SHADERS.attention_query = attention_query;

@@ -5,6 +5,7 @@ import {
   attentionContextBackward,
   type AttentionDims,
   attentionForward,
+  attentionQuery,
   attentionScores,
   attentionScoresBackward,
 } from "../src/kernels/attention.ts";
@@ -138,6 +139,78 @@ for (const { name, dims, lens } of SHAPES) {
     ctx.release(gdq3, gdk3, gdv3);
   });
 }
+
+/** One query row per sequence: row b * T + rows[b] of a (B, T, C) tensor, as (B, C). */
+function pickRows(x: Float32Array | Float64Array, rows: number[], T: number, C: number) {
+  const out = new Float64Array(rows.length * C);
+  rows.forEach((r, b) => out.set(x.subarray((b * T + r) * C, (b * T + r + 1) * C), b * C));
+  return out;
+}
+
+for (const { name, dims, lens } of SHAPES) {
+  gpuTest(`attention query row GPU vs CPU, and vs full attention (${name})`, async (ctx) => {
+    const { B, T, NH, HS } = dims;
+    const C = NH * HS, btc = B * T * C;
+    const q = randn(btc, 41, 1.5), k = randn(btc, 42, 1.5), v = randn(btc, 43);
+    const mask = maskFor(T, lens);
+    // Each sequence's query: a real row (the last real one, or row 0), or a padding row.
+    const rows = lens.map((len, b) => (b % 2 === 0 ? len - 1 : Math.min(T - 1, len)));
+    const qs = Float32Array.from(pickRows(q, rows, T, C));
+    const gq = ctx.upload(qs), gk = ctx.upload(k), gv = ctx.upload(v), gmask = ctx.upload(mask);
+    const gout = ctx.empty([B * C]), gout2 = ctx.empty([B * C]);
+    attentionQuery(ctx, gout, gq, gk, gv, gmask, dims);
+    attentionQuery(ctx, gout2, gq, gk, gv, gmask, dims);
+    const [out, out2] = await ctx.readMany([gout, gout2]);
+    const expect = new Float64Array(B * C);
+    cpu.attentionQuery(expect, qs, k, v, mask, dims);
+    assertClose(out, expect, { atol: 2e-6, rtol: 1e-5, label: "out" });
+    assertClose(out2, out, { atol: 0, rtol: 0, label: "out, second run (determinism)" });
+    // The CPU reference is the full attention (whose backward is checked above) at those rows.
+    const full = new Float64Array(btc), att = new Float64Array(B * NH * T * T);
+    cpu.attentionForward(full, att, q, k, v, mask, dims);
+    assertClose(expect, pickRows(full, rows, T, C), {
+      atol: 1e-12,
+      rtol: 1e-10,
+      label: "query rows vs full attention",
+    });
+    ctx.release(gq, gk, gv, gmask, gout, gout2);
+  });
+}
+
+gpuTest("attention query row: -inf masks give no NaN; limits are checked", async (ctx) => {
+  const dims = { B: 3, T: 11, NH: 2, HS: 8 };
+  const { T } = dims;
+  const C = 16, btc = 3 * T * C;
+  const q = randn(3 * C, 51), k = randn(btc, 52), v = randn(btc, 53);
+  const mask = new Float32Array(3 * T);
+  for (let j = 0; j < T; j++) {
+    mask[j] = j >= 4 ? -Infinity : 0;
+    mask[T + j] = -Infinity;
+    mask[2 * T + j] = MASKED;
+  }
+  const gq = ctx.upload(q), gk = ctx.upload(k), gv = ctx.upload(v), gmask = ctx.upload(mask);
+  const gout = ctx.empty([3 * C]);
+  attentionQuery(ctx, gout, gq, gk, gv, gmask, dims);
+  const out = await ctx.read(gout);
+  if (out.some(Number.isNaN)) throw new Error("NaN in attention query output");
+  const expect = new Float64Array(3 * C);
+  cpu.attentionQuery(expect, q, k, v, mask, dims);
+  assertClose(out.subarray(0, C), expect.subarray(0, C), { atol: 2e-6, rtol: 1e-5, label: "b0" });
+  // Every key -inf: clamped to the lowest score, uniform weights: the mean of the value rows.
+  const mean = new Float64Array(C);
+  for (let j = 0; j < T; j++) for (let d = 0; d < C; d++) mean[d] += v[(T + j) * C + d] / T;
+  assertClose(out.subarray(C, 2 * C), mean, { atol: 2e-6, rtol: 1e-5, label: "b1 (uniform)" });
+  const big = { B: 1, T: 513, NH: 1, HS: 4 };
+  const t4 = ctx.empty([4]), tk = ctx.empty([513 * 4]), tm = ctx.empty([513]);
+  let msg = "";
+  try {
+    attentionQuery(ctx, t4, t4, tk, tk, tm, big);
+  } catch (e) {
+    msg = (e as Error).message;
+  }
+  if (!msg.includes("T = 513")) throw new Error(`no limit error for T = 513: '${msg}'`);
+  ctx.release(gq, gk, gv, gmask, gout, t4, tk, tm);
+});
 
 gpuTest("attention: fully masked rows and -inf masks give no NaN", async (ctx) => {
   const dims = { B: 3, T: 11, NH: 2, HS: 8 };

@@ -163,3 +163,60 @@ for (const kind of ["bert", "roberta"] as const) {
     },
   });
 }
+
+/**
+ * Inference forwards whose heads need one row per sequence compute only that row in the last
+ * layer (attentionQuery, Encoder.keptRows); the head outputs must equal a full forward's.
+ */
+for (const kind of ["bert", "roberta"] as const) {
+  const cfg = tinyConfig(kind);
+  const params = initParams(paramSpecs(cfg, { mlm: true, classifier: true }), 11, 0.2);
+  gpuTest(
+    `${kind}: inference forward with the last layer at kept rows equals a full forward`,
+    async (ctx) => {
+      const { batch } = tinyBatch(cfg);
+      const T = batch.T;
+      // One masked row per sequence (sequence b's row), then the classifier alone.
+      const mlm = {
+        rows: new Uint32Array([4, T + 2, 2 * T + 6]),
+        targets: new Uint32Array([5, 96, 40]),
+      };
+      const labels = new Uint32Array([2, 0, 1]);
+      const gpu = new Encoder(new GpuBackend(ctx), cfg, gpuStore(ctx, cfg, params), {
+        mlm: true,
+        classifier: true,
+      });
+      const cpuModel = new Encoder(new CpuBackend(), cfg, cpuStore(cfg, params), {
+        mlm: true,
+        classifier: true,
+      });
+      for (const heads of [{ mlm }, { labels }]) {
+        const what = heads.mlm ? "MLM" : "classifier";
+        const results: Float32Array[] = [];
+        for (const inference of [false, true]) {
+          const opts = { ...heads, train: false, seed: 0, inference };
+          const pass = gpu.forward(batch, opts);
+          const out = heads.mlm ? pass.mlm!.logp : pass.cls!.probs;
+          const shape = await ctx.read(pass.hidden);
+          // Kept rows: hidden is (B, C); otherwise (B, T, C).
+          assert.equal(shape.length, (inference ? 3 : 3 * T) * cfg.hidden, `${what} hidden size`);
+          results.push(await ctx.read(out));
+          gpu.releasePass(pass);
+          const cpuPass = cpuModel.forward(batch, opts);
+          const cpuOut = (heads.mlm ? cpuPass.mlm!.logp : cpuPass.cls!.probs) as Float32Array;
+          assertClose(results.at(-1)!, cpuOut, {
+            atol: 1e-6,
+            rtol: 1e-5,
+            label: `${kind} ${what} GPU vs CPU (inference ${inference})`,
+          });
+        }
+        assertClose(results[1], results[0], {
+          atol: 1e-6,
+          rtol: 1e-5,
+          label: `${kind} ${what}: kept rows vs full forward`,
+        });
+      }
+      releaseGpuStore(ctx, gpu.params);
+    },
+  );
+}

@@ -46,6 +46,47 @@ export function attentionScores(
   }
 }
 
+/**
+ * One query row per sequence: out[b,h*HS+d] = sum_j softmax_j(q_b . k_(b,j) / sqrt(HS) +
+ * maskAdd[b,j]) v[b,j,h*HS+d]; q and out are (B, C).
+ */
+export function attentionQuery(
+  out: Vec,
+  q: Vec,
+  k: Vec,
+  v: Vec,
+  maskAdd: Vec,
+  dims: AttentionDims,
+): void {
+  const { B, T, NH, HS } = dims;
+  const C = NH * HS;
+  const scale = 1 / Math.sqrt(HS);
+  const s = new Float64Array(T);
+  for (let b = 0; b < B; b++) {
+    for (let h = 0; h < NH; h++) {
+      const qo = b * C + h * HS;
+      let max = -Infinity;
+      for (let j = 0; j < T; j++) {
+        const kj = (b * T + j) * C + h * HS;
+        let dot = 0;
+        for (let d = 0; d < HS; d++) dot += q[qo + d] * k[kj + d];
+        s[j] = Math.max(dot * scale + maskAdd[b * T + j], LOWEST);
+        max = Math.max(max, s[j]);
+      }
+      let sum = 0;
+      for (let j = 0; j < T; j++) {
+        s[j] = Math.exp(s[j] - max);
+        sum += s[j];
+      }
+      for (let d = 0; d < HS; d++) {
+        let acc = 0;
+        for (let j = 0; j < T; j++) acc += s[j] * v[(b * T + j) * C + h * HS + d];
+        out[qo + d] = acc / sum;
+      }
+    }
+  }
+}
+
 /** out[b,i,h*HS+d] = sum_j att[b,h,i,j] v[b,j,h*HS+d] (att: any weights). */
 export function attentionContext(out: Vec, att: Vec, v: Vec, dims: AttentionDims): void {
   const { B, T, NH, HS } = dims;

@@ -95,6 +95,43 @@ export function attentionScores(
   ctx.release(dummy);
 }
 
+/** Longest key sequence and largest head size attention_query holds in its private arrays. */
+export const QUERY_MAX_T = 512;
+export const QUERY_MAX_HS = 128;
+
+/**
+ * Attention of one query row per sequence (inference only): out[b, h*HS+d] = sum_j
+ * softmax_j(q_b . k_(b,j) / sqrt(HS) + maskAdd[b,j]) v[b,j,h*HS+d]. What attentionScores followed
+ * by attentionContext give at one row of each sequence, without the (B, NH, T, T) tensor; the last
+ * layer of a scoring or evaluation forward needs no other row. Needs T <= QUERY_MAX_T and
+ * HS <= QUERY_MAX_HS; overwrites out.
+ */
+export function attentionQuery(
+  ctx: GpuContext,
+  out: GpuTensor, // (B, C)
+  q: GpuTensor, // (B, C): each sequence's query row
+  k: GpuTensor, // (B, T, C)
+  v: GpuTensor, // (B, T, C)
+  maskAdd: GpuTensor, // (B, T)
+  dims: AttentionDims,
+): void {
+  const { B, T, NH, HS } = dims;
+  const btc = B * T * NH * HS, bc = B * NH * HS;
+  check("attentionQuery", dims, [[out, bc], [q, bc], [k, btc], [v, btc], [maskAdd, B * T]]);
+  if (T > QUERY_MAX_T || HS > QUERY_MAX_HS) {
+    throw new Error(
+      `attentionQuery: T = ${T} and HS = ${HS} must be <= ${QUERY_MAX_T} and ${QUERY_MAX_HS}`,
+    );
+  }
+  ctx.run("attention_query", {
+    buffers: [out, q, k, v, maskAdd],
+    u32: [T, NH, HS, B],
+    f32: [1 / Math.sqrt(HS)],
+    workgroups: ctx.grid1d(B * NH, WG),
+    overrides: { WG },
+  });
+}
+
 /** out[b,i,h*HS+d] = alpha * sum_s w(b,h,i,s) y[b,s,h*HS+d], w untransposed or transposed. */
 function weightedSum(
   ctx: GpuContext,

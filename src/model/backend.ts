@@ -102,6 +102,8 @@ export interface Backend<T, W> {
 
   attentionScores(att: T, q: T, k: T, maskAdd: T, dims: AttnDims): void;
   attentionContext(out: T, att: T, v: T, dims: AttnDims): void;
+  /** One query row per sequence, forward only: out, q (B, C); k, v (B, T, C). */
+  attentionQuery(out: T, q: T, k: T, v: T, maskAdd: T, dims: AttnDims): void;
   attentionContextBackward(datt: T, dv: T, dout: T, att: T, v: T, dims: AttnDims): void;
   attentionScoresBackward(dq: T, dk: T, datt: T, att: T, q: T, k: T, dims: AttnDims): void;
 

@@ -179,6 +179,16 @@ export class CpuBackend implements Backend<CpuTensor, Float32Array> {
   attentionContext(out: CpuTensor, att: CpuTensor, v: CpuTensor, dims: AttnDims) {
     attention.attentionContext(f(out), f(att), f(v), dims);
   }
+  attentionQuery(
+    out: CpuTensor,
+    q: CpuTensor,
+    k: CpuTensor,
+    v: CpuTensor,
+    maskAdd: CpuTensor,
+    dims: AttnDims,
+  ) {
+    attention.attentionQuery(f(out), f(q), f(k), f(v), f(maskAdd), dims);
+  }
   attentionContextBackward(
     datt: CpuTensor,
     dv: CpuTensor,

@@ -6,6 +6,7 @@
  * forward() saves exactly what backward() needs; backward() accumulates parameter gradients into
  * a gradient store (see the gradient rule in params.ts).
  */
+import { QUERY_MAX_HS, QUERY_MAX_T } from "../kernels/attention.ts";
 import type { Backend } from "./backend.ts";
 import { headSize, maxSequenceLength, type ModelConfig } from "./config.ts";
 import { type ModelNames, modelNames, type ParamSpec, paramSpecs } from "./params.ts";
@@ -33,7 +34,11 @@ export interface ForwardOptions {
   labels?: Uint32Array; // (B)
   train: boolean;
   seed: number;
-  /** Forward only (scoring, evaluation): layer activations are freed as soon as they are used. */
+  /**
+   * Forward only (scoring, evaluation): layer activations are freed as soon as they are used.
+   * When the heads need one row per sequence (see Encoder.keptRows), the last layer computes only
+   * those rows and `Pass.hidden` is (B, C): row b is sequence b's kept row.
+   */
   inference?: boolean;
 }
 
@@ -77,7 +82,7 @@ export interface Pass<T> {
   embMean: T;
   embRstd: T;
   layers: LayerActs<T>[];
-  hidden: T; // (B, T, C) final hidden states
+  hidden: T; // (B, T, C) final hidden states; (B, C) after an inference forward with kept rows
   mlm: null | {
     rows: T;
     targets: T;
@@ -205,33 +210,47 @@ export class Encoder<T, W> {
 
     const layers: LayerActs<T>[] = [];
     const ad = { B, T, NH, HS };
-    const lin = { M: N, K: C, N: C };
+    const keep = opts.inference ? this.keptRows(batch, opts) : null;
     n.layers.forEach((ln, i) => {
       const site = 1 + i * 3;
-      const q = be.empty([B, T, C], "q"),
-        k = be.empty([B, T, C], "k"),
-        v = be.empty([B, T, C], "v");
-      be.linearForward(q, h, this.p(`${ln.q}.weight`), this.p(`${ln.q}.bias`), lin);
+      // With `keep`, the last layer's keys and values cover every row and everything else only
+      // the kept row of each sequence: R rows of queries, context, feed-forward and output.
+      const pruned = keep !== null && i === n.layers.length - 1;
+      const R = pruned ? B : N;
+      const rs = pruned ? [B, C] : [B, T, C];
+      let keepRows: T | null = null;
+      let x = h; // the rows this layer outputs, before it
+      if (pruned) {
+        keepRows = be.uploadU32(keep, "keep.rows");
+        x = be.empty(rs, "keep.h");
+        be.gatherRows(x, h, keepRows, { M: B, C });
+      }
+      const lin = { M: N, K: C, N: C }, linR = { M: R, K: C, N: C };
+      const q = be.empty(rs, "q"), k = be.empty([B, T, C], "k"), v = be.empty([B, T, C], "v");
+      be.linearForward(q, x, this.p(`${ln.q}.weight`), this.p(`${ln.q}.bias`), linR);
       be.linearForward(k, h, this.p(`${ln.k}.weight`), this.p(`${ln.k}.bias`), lin);
       be.linearForward(v, h, this.p(`${ln.v}.weight`), this.p(`${ln.v}.bias`), lin);
-      const att = be.empty([B, NH, T, T], "att");
-      be.attentionScores(att, q, k, maskAdd, ad);
-      let attDrop: T | null = null;
-      if (opts.train && cfg.attentionDropout > 0) {
-        attDrop = be.empty([B, NH, T, T], "att.drop");
-        this.dropout(attDrop, att, B * NH * T * T, cfg.attentionDropout, opts, site);
+      const ctx = be.empty(rs, "ctx");
+      let att: T | null = null, attDrop: T | null = null;
+      if (pruned) be.attentionQuery(ctx, q, k, v, maskAdd, ad);
+      else {
+        att = be.empty([B, NH, T, T], "att");
+        be.attentionScores(att, q, k, maskAdd, ad);
+        if (opts.train && cfg.attentionDropout > 0) {
+          attDrop = be.empty([B, NH, T, T], "att.drop");
+          this.dropout(attDrop, att, B * NH * T * T, cfg.attentionDropout, opts, site);
+        }
+        be.attentionContext(ctx, attDrop ?? att, v, ad);
       }
-      const ctx = be.empty([B, T, C], "ctx");
-      be.attentionContext(ctx, attDrop ?? att, v, ad);
-      const ao = be.empty([B, T, C], "attn.out");
-      be.linearForward(ao, ctx, this.p(`${ln.attnOut}.weight`), this.p(`${ln.attnOut}.bias`), lin);
-      const aoDrop = this.dropped(ao, [B, T, C], pHidden, opts, site + 1);
-      const r1 = be.empty([B, T, C], "r1");
-      be.residualForward(r1, aoDrop, h, N * C);
+      const ao = be.empty(rs, "attn.out");
+      be.linearForward(ao, ctx, this.p(`${ln.attnOut}.weight`), this.p(`${ln.attnOut}.bias`), linR);
+      const aoDrop = this.dropped(ao, rs, pHidden, opts, site + 1);
+      const r1 = be.empty(rs, "r1");
+      be.residualForward(r1, aoDrop, x, R * C);
       be.release(ao, aoDrop === ao ? null : aoDrop);
-      const mean1 = be.empty([N], "mean1"),
-        rstd1 = be.empty([N], "rstd1"),
-        h1 = be.empty([B, T, C], "h1");
+      const mean1 = be.empty([R], "mean1"),
+        rstd1 = be.empty([R], "rstd1"),
+        h1 = be.empty(rs, "h1");
       be.layernormForward(
         h1,
         mean1,
@@ -240,32 +259,33 @@ export class Encoder<T, W> {
         this.p(`${ln.attnLn}.weight`),
         this.p(`${ln.attnLn}.bias`),
         {
-          N,
+          N: R,
           C,
           eps: cfg.layerNormEps,
         },
       );
       const I = cfg.intermediate;
-      const f1 = be.empty([B, T, I], "f1"), g = be.empty([B, T, I], "gelu");
+      const ri = pruned ? [B, I] : [B, T, I];
+      const f1 = be.empty(ri, "f1"), g = be.empty(ri, "gelu");
       be.linearForward(f1, h1, this.p(`${ln.inter}.weight`), this.p(`${ln.inter}.bias`), {
-        M: N,
+        M: R,
         K: C,
         N: I,
       });
-      be.geluForward(g, f1, N * I);
-      const f2 = be.empty([B, T, C], "f2");
+      be.geluForward(g, f1, R * I);
+      const f2 = be.empty(rs, "f2");
       be.linearForward(f2, g, this.p(`${ln.out}.weight`), this.p(`${ln.out}.bias`), {
-        M: N,
+        M: R,
         K: I,
         N: C,
       });
-      const f2Drop = this.dropped(f2, [B, T, C], pHidden, opts, site + 2);
-      const r2 = be.empty([B, T, C], "r2");
-      be.residualForward(r2, f2Drop, h1, N * C);
+      const f2Drop = this.dropped(f2, rs, pHidden, opts, site + 2);
+      const r2 = be.empty(rs, "r2");
+      be.residualForward(r2, f2Drop, h1, R * C);
       be.release(f2, f2Drop === f2 ? null : f2Drop);
-      const mean2 = be.empty([N], "mean2"),
-        rstd2 = be.empty([N], "rstd2"),
-        h2 = be.empty([B, T, C], "h2");
+      const mean2 = be.empty([R], "mean2"),
+        rstd2 = be.empty([R], "rstd2"),
+        h2 = be.empty(rs, "h2");
       be.layernormForward(
         h2,
         mean2,
@@ -274,35 +294,37 @@ export class Encoder<T, W> {
         this.p(`${ln.outLn}.weight`),
         this.p(`${ln.outLn}.bias`),
         {
-          N,
+          N: R,
           C,
           eps: cfg.layerNormEps,
         },
       );
-      const acts = {
-        inp: h,
-        q,
-        k,
-        v,
-        att,
-        attDrop,
-        ctx,
-        r1,
-        mean1,
-        rstd1,
-        h1,
-        f1,
-        g,
-        r2,
-        mean2,
-        rstd2,
-      };
+      const saved = [q, k, v, ctx, r1, mean1, rstd1, h1, f1, g, r2, mean2, rstd2];
       if (opts.inference) {
         // No backward will run: free the layer's activations now and submit, so the next layer
         // reuses their buffers (the pool hands a buffer out again only after a submit).
-        be.release(...Object.values(acts));
+        be.release(h, x === h ? null : x, keepRows, att, attDrop, ...saved);
         be.flush?.();
-      } else layers.push(acts);
+      } else {
+        layers.push({
+          inp: h,
+          q,
+          k,
+          v,
+          att: att!,
+          attDrop,
+          ctx,
+          r1,
+          mean1,
+          rstd1,
+          h1,
+          f1,
+          g,
+          r2,
+          mean2,
+          rstd2,
+        });
+      }
       h = h2;
     });
 
@@ -318,9 +340,32 @@ export class Encoder<T, W> {
       mlm: null,
       cls: null,
     };
-    if (opts.mlm) pass.mlm = this.mlmForward(h, opts.mlm);
-    if (opts.labels) pass.cls = this.clsForward(h, batch.B, batch.T, opts);
+    if (opts.mlm) {
+      // With kept rows, hidden holds row b of sequence b: the targets are its rows in order.
+      const rows = keep ? Uint32Array.from({ length: B }, (_, b) => b) : opts.mlm.rows;
+      pass.mlm = this.mlmForward(h, { rows, targets: opts.mlm.targets });
+    }
+    if (opts.labels) pass.cls = this.clsForward(h, B, keep ? 1 : T, opts);
     return pass;
+  }
+
+  /**
+   * The rows of the last layer an inference forward needs, where that is one row per sequence,
+   * row b in sequence b: scoring's MLM targets (one masked copy per sequence) or <s>/[CLS] for
+   * classification. Null where more is needed (no head, both heads, several targets in a
+   * sequence) or the keys or head exceed what attentionQuery holds.
+   */
+  private keptRows(batch: Batch, opts: ForwardOptions): Uint32Array | null {
+    const { B, T } = batch;
+    if (T > QUERY_MAX_T || this.HS > QUERY_MAX_HS) return null;
+    if (opts.mlm && !opts.labels) {
+      const rows = opts.mlm.rows;
+      if (rows.length !== B) return null;
+      for (let b = 0; b < B; b++) if (Math.floor(rows[b] / T) !== b) return null;
+      return rows;
+    }
+    if (opts.labels && !opts.mlm) return Uint32Array.from({ length: B }, (_, b) => b * T);
+    return null;
   }
 
   private mlmForward(hidden: T, task: MlmTargets): NonNullable<Pass<T>["mlm"]> {

@@ -193,6 +193,16 @@ export class GpuBackend implements Backend<GpuTensor, ChunkedTensor> {
   attentionContext(out: GpuTensor, att: GpuTensor, v: GpuTensor, dims: AttnDims) {
     attention.attentionContext(this.ctx, out, att, v, dims);
   }
+  attentionQuery(
+    out: GpuTensor,
+    q: GpuTensor,
+    k: GpuTensor,
+    v: GpuTensor,
+    maskAdd: GpuTensor,
+    dims: AttnDims,
+  ) {
+    attention.attentionQuery(this.ctx, out, q, k, v, maskAdd, dims);
+  }
   attentionContextBackward(
     datt: GpuTensor,
     dv: GpuTensor,

@@ -434,11 +434,13 @@ export async function runTraining(
     await writePredictions(join(predsDir, `${split}.jsonl`), rows, exs as Example[], probs, labels);
     if (split === "test") {
       summary.test = ev;
+      // The test split is scored by the best checkpoint: the record carries its step and epoch.
+      const best = records.findLast((r) => r.type === "eval" && r.split === "dev" && r.best);
       await log({
         type: "eval",
-        step: st.step,
-        epoch: st.epoch,
-        phase: st.phase,
+        step: st.bestStep,
+        epoch: best?.type === "eval" ? best.epoch : st.epoch,
+        phase: best?.type === "eval" ? best.phase : st.phase,
         split: "test",
         accuracy: ev.accuracy,
         macro_f1: ev.macroF1,
