@@ -132,3 +132,7 @@ import fill_multi from "../shaders/fill_multi.wgsl" with { type: "text" };
 SHADERS.fill_multi = fill_multi;
 import attention_query from "../shaders/attention_query.wgsl" with { type: "text" };
 SHADERS.attention_query = attention_query;
+import layernorm_residual_forward from "../shaders/layernorm_residual_forward.wgsl" with {
+  type: "text",
+};
+SHADERS.layernorm_residual_forward = layernorm_residual_forward;

@@ -1,5 +1,11 @@
 import * as cpu from "../src/cpu/layernorm.ts";
-import { layernormBackward, layernormForward } from "../src/kernels/layernorm.ts";
+import {
+  layernormBackward,
+  layernormForward,
+  residualLayernormForward,
+} from "../src/kernels/layernorm.ts";
+import { residualForward } from "../src/kernels/residual.ts";
+import * as cpuResidual from "../src/cpu/residual.ts";
 import { assertClose, checkGradient, dot, f64, gpuTest, randn } from "./util.ts";
 
 const SHAPES = [
@@ -58,6 +64,61 @@ for (const { name, N, C } of SHAPES) {
       ctx.release(gInp, gW, gB, gOut, gMean, gRstd, gDout, gDinp, gDw, gDb);
     });
   }
+}
+
+for (const { name, N, C } of SHAPES) {
+  gpuTest(
+    `residual + layernorm fused forward: bit-identical to the two kernels (${name})`,
+    async (ctx) => {
+      const { inp: a, w, b } = inputs(N, C);
+      const r = randn(N * C, 7, 0.5);
+      if (N > 1) r.fill(0, C, 2 * C); // row 1 stays constant: x - mean = 0 exactly
+      const ga = ctx.upload(a), gr = ctx.upload(r), gw = ctx.upload(w), gb = ctx.upload(b);
+      const sum = ctx.empty([N * C]), out = ctx.empty([N * C]);
+      const mean = ctx.empty([N]), rstd = ctx.empty([N]);
+      residualForward(ctx, sum, ga, gr, N * C);
+      layernormForward(ctx, out, mean, rstd, sum, gw, gb, { N, C, eps: 1e-5 });
+      const fsum = ctx.empty([N * C]), fout = ctx.empty([N * C]), fout2 = ctx.empty([N * C]);
+      const fmean = ctx.empty([N]), frstd = ctx.empty([N]), fmean2 = ctx.empty([N]);
+      const frstd2 = ctx.empty([N]);
+      residualLayernormForward(ctx, fout, fmean, frstd, fsum, ga, gr, gw, gb, { N, C, eps: 1e-5 });
+      residualLayernormForward(ctx, fout2, fmean2, frstd2, null, ga, gr, gw, gb, {
+        N,
+        C,
+        eps: 1e-5,
+      });
+      const got = await ctx.readMany([
+        sum,
+        out,
+        mean,
+        rstd,
+        fsum,
+        fout,
+        fmean,
+        frstd,
+        fout2,
+        fmean2,
+        frstd2,
+      ]);
+      const [eSum, eOut, eMean, eRstd] = got.slice(0, 4);
+      const exact = { atol: 0, rtol: 0 };
+      assertClose(got[4], eSum, { ...exact, label: "sum" });
+      assertClose(got[5], eOut, { ...exact, label: "out" });
+      assertClose(got[6], eMean, { ...exact, label: "mean" });
+      assertClose(got[7], eRstd, { ...exact, label: "rstd" });
+      assertClose(got[8], eOut, { ...exact, label: "out (sum not saved)" });
+      assertClose(got[9], eMean, { ...exact, label: "mean (sum not saved)" });
+      assertClose(got[10], eRstd, { ...exact, label: "rstd (sum not saved)" });
+      // And the CPU reference of the composition.
+      const x = new Float64Array(N * C), cOut = new Float64Array(N * C);
+      const cMean = new Float64Array(N), cRstd = new Float64Array(N);
+      cpuResidual.residualForward(x, a, r, N * C);
+      cpu.layernormForward(cOut, cMean, cRstd, x, w, b, { N, C, eps: 1e-5 });
+      assertClose(got[5], cOut, { atol: 1e-5, rtol: 1e-5, label: "out vs CPU" });
+      ctx.release(ga, gr, gw, gb, sum, out, mean, rstd, fsum, fout, fout2, fmean, frstd, fmean2);
+      ctx.release(frstd2);
+    },
+  );
 }
 
 gpuTest("layernorm backward is deterministic (bit-identical dinp, dw, db)", async (ctx) => {

@@ -71,19 +71,21 @@ export function embeddingForward(
   const wte = asChunked(wteIn);
   if (wte.cols !== C) throw new Error(`embeddingForward: wte has ${wte.cols} columns, C=${C}`);
   const workgroups = ctx.grid1d(N, 1);
+  // One workgroup per token: no wider than the row (C = 32 left half of 64 lanes idle).
+  const wg = Math.min(WG, Math.max(8, 2 ** Math.ceil(Math.log2(C))));
   const [first, ...rest] = wte.chunks;
   ctx.run("embedding_forward", {
     buffers: [out, ids, pos, first.tensor, wpe, tte],
     u32: [N, C, first.rowStart, first.rows],
     workgroups,
-    overrides: { WG },
+    overrides: { WG: wg },
   });
   for (const chunk of rest) {
     ctx.run("embedding_forward_chunk", {
       buffers: [out, ids, chunk.tensor],
       u32: [N, C, chunk.rowStart, chunk.rows],
       workgroups,
-      overrides: { WG },
+      overrides: { WG: wg },
     });
   }
 }

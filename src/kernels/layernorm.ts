@@ -5,6 +5,7 @@
  */
 import type { GpuContext } from "../gpu/context.ts";
 import type { GpuTensor } from "../gpu/tensor.ts";
+import { residualForward } from "./residual.ts";
 
 /** Threads per workgroup of the row kernels (one thread per row; WG 8..64 measured equal). */
 const ROW_WG = 16;
@@ -50,6 +51,43 @@ export function layernormForward(
     workgroups: ctx.grid1d(N, ROW_WG),
     overrides: { WG: ROW_WG },
   });
+}
+
+/**
+ * The residual add and the LayerNorm after it: out = LayerNorm(a + r), bit-identical to
+ * residualForward then layernormForward, in one dispatch where C % 4 == 0 (else those two). The
+ * sum a + r is written to `sum` when given (the LayerNorm backward reads it), else not at all.
+ */
+export function residualLayernormForward(
+  ctx: GpuContext,
+  out: GpuTensor, // (N, C)
+  mean: GpuTensor, // (N)
+  rstd: GpuTensor, // (N)
+  sum: GpuTensor | null, // (N, C)
+  a: GpuTensor, // (N, C)
+  r: GpuTensor, // (N, C)
+  w: GpuTensor, // (C)
+  b: GpuTensor, // (C)
+  dims: LayernormForwardDims,
+): void {
+  const { N, C, eps } = dims;
+  checkDims("residualLayernormForward", N, C);
+  if (C % 4 !== 0) {
+    const x = sum ?? ctx.empty([N, C], "residual sum");
+    residualForward(ctx, x, a, r, N * C);
+    layernormForward(ctx, out, mean, rstd, x, w, b, dims);
+    if (!sum) ctx.release(x);
+    return;
+  }
+  const dummy = sum ? null : ctx.empty([4], "unused sum");
+  ctx.run("layernorm_residual_forward", {
+    buffers: [out, mean, rstd, sum ?? dummy!, a, r, w, b],
+    u32: [N, C],
+    f32: [eps],
+    workgroups: ctx.grid1d(N, ROW_WG),
+    overrides: { WG: ROW_WG, SAVE_SUM: sum ? 1 : 0 },
+  });
+  if (dummy) ctx.release(dummy);
 }
 
 /**

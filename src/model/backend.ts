@@ -81,6 +81,18 @@ export interface Backend<T, W> {
     b: T,
     dims: { N: number; C: number; eps: number },
   ): void;
+  /** out = LayerNorm(a + r); the sum a + r is written to `sum` when given (for the backward). */
+  residualLayernormForward(
+    out: T,
+    mean: T,
+    rstd: T,
+    sum: T | null,
+    a: T,
+    r: T,
+    w: T,
+    b: T,
+    dims: { N: number; C: number; eps: number },
+  ): void;
   layernormBackward(
     dinp: T,
     dw: T,

@@ -128,6 +128,21 @@ export class CpuBackend implements Backend<CpuTensor, Float32Array> {
   ) {
     layernorm.layernormForward(f(out), f(mean), f(rstd), f(inp), f(w), f(b), dims);
   }
+  residualLayernormForward(
+    out: CpuTensor,
+    mean: CpuTensor,
+    rstd: CpuTensor,
+    sum: CpuTensor | null,
+    a: CpuTensor,
+    r: CpuTensor,
+    w: CpuTensor,
+    b: CpuTensor,
+    dims: { N: number; C: number; eps: number },
+  ) {
+    const x = sum ? f(sum) : new Float32Array(dims.N * dims.C);
+    residual.residualForward(x, f(a), f(r), dims.N * dims.C);
+    layernorm.layernormForward(f(out), f(mean), f(rstd), x, f(w), f(b), dims);
+  }
   layernormBackward(
     dinp: CpuTensor,
     dw: CpuTensor,

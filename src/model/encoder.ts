@@ -245,17 +245,18 @@ export class Encoder<T, W> {
       const ao = be.empty(rs, "attn.out");
       be.linearForward(ao, ctx, this.p(`${ln.attnOut}.weight`), this.p(`${ln.attnOut}.bias`), linR);
       const aoDrop = this.dropped(ao, rs, pHidden, opts, site + 1);
-      const r1 = be.empty(rs, "r1");
-      be.residualForward(r1, aoDrop, x, R * C);
-      be.release(ao, aoDrop === ao ? null : aoDrop);
+      // The LayerNorm backward reads the residual sum; an inference forward does not keep it.
+      const r1 = opts.inference ? null : be.empty(rs, "r1");
       const mean1 = be.empty([R], "mean1"),
         rstd1 = be.empty([R], "rstd1"),
         h1 = be.empty(rs, "h1");
-      be.layernormForward(
+      be.residualLayernormForward(
         h1,
         mean1,
         rstd1,
         r1,
+        aoDrop,
+        x,
         this.p(`${ln.attnLn}.weight`),
         this.p(`${ln.attnLn}.bias`),
         {
@@ -264,6 +265,7 @@ export class Encoder<T, W> {
           eps: cfg.layerNormEps,
         },
       );
+      be.release(ao, aoDrop === ao ? null : aoDrop);
       const I = cfg.intermediate;
       const ri = pruned ? [B, I] : [B, T, I];
       const f1 = be.empty(ri, "f1"), g = be.empty(ri, "gelu");
@@ -280,17 +282,17 @@ export class Encoder<T, W> {
         N: C,
       });
       const f2Drop = this.dropped(f2, rs, pHidden, opts, site + 2);
-      const r2 = be.empty(rs, "r2");
-      be.residualForward(r2, f2Drop, h1, R * C);
-      be.release(f2, f2Drop === f2 ? null : f2Drop);
+      const r2 = opts.inference ? null : be.empty(rs, "r2");
       const mean2 = be.empty([R], "mean2"),
         rstd2 = be.empty([R], "rstd2"),
         h2 = be.empty(rs, "h2");
-      be.layernormForward(
+      be.residualLayernormForward(
         h2,
         mean2,
         rstd2,
         r2,
+        f2Drop,
+        h1,
         this.p(`${ln.outLn}.weight`),
         this.p(`${ln.outLn}.bias`),
         {
@@ -299,6 +301,7 @@ export class Encoder<T, W> {
           eps: cfg.layerNormEps,
         },
       );
+      be.release(f2, f2Drop === f2 ? null : f2Drop);
       const saved = [q, k, v, ctx, r1, mean1, rstd1, h1, f1, g, r2, mean2, rstd2];
       if (opts.inference) {
         // No backward will run: free the layer's activations now and submit, so the next layer
@@ -314,13 +317,13 @@ export class Encoder<T, W> {
           att: att!,
           attDrop,
           ctx,
-          r1,
+          r1: r1!,
           mean1,
           rstd1,
           h1,
           f1,
           g,
-          r2,
+          r2: r2!,
           mean2,
           rstd2,
         });

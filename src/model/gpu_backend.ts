@@ -152,6 +152,19 @@ export class GpuBackend implements Backend<GpuTensor, ChunkedTensor> {
   ) {
     layernorm.layernormForward(this.ctx, out, mean, rstd, inp, w, b, dims);
   }
+  residualLayernormForward(
+    out: GpuTensor,
+    mean: GpuTensor,
+    rstd: GpuTensor,
+    sum: GpuTensor | null,
+    a: GpuTensor,
+    r: GpuTensor,
+    w: GpuTensor,
+    b: GpuTensor,
+    dims: { N: number; C: number; eps: number },
+  ) {
+    layernorm.residualLayernormForward(this.ctx, out, mean, rstd, sum, a, r, w, b, dims);
+  }
   layernormBackward(
     dinp: GpuTensor,
     dw: GpuTensor,
