@@ -173,8 +173,10 @@ class Model:
         real = (ids != self.cfg["pad"]).long()
         return torch.cumsum(real, dim=1) * real + self.cfg["pad"]
 
-    def hidden(self, ids, mask, train=False):
-        """Final hidden states (B, T, C) of ids (B, T) with attention mask (B, T) (1 = token)."""
+    def hidden(self, ids, mask, train=False, rows=None):
+        """Final hidden states (B, T, C) of ids (B, T) with attention mask (B, T) (1 = token).
+        With rows (B) (a position per sequence), the last layer computes only those rows (keys
+        and values still cover every token) and the result is (B, C)."""
         cfg, P, n = self.cfg, self.P, self.n
         B, T = ids.shape
         C, NH = cfg["C"], cfg["NH"]
@@ -185,21 +187,25 @@ class Model:
         h = F.dropout(self.ln(n["emb_ln"], x), ph, train)
         add = ((1.0 - mask.to(h.dtype)) * MASK_ADD)[:, None, None, :]  # (B, 1, 1, T) over keys
         scale = 1.0 / math.sqrt(HS)
-        for l in n["layers"]:
-            def heads(t):
-                return t.view(B, T, NH, HS).transpose(1, 2)  # (B, NH, T, HS)
+        for i, l in enumerate(n["layers"]):
+            last = rows is not None and i == len(n["layers"]) - 1
+            x = h[torch.arange(B), rows][:, None] if last else h  # (B, Tq, C) rows this layer outputs
+            Tq = x.shape[1]
 
-            q = heads(self.lin(f"{l}.attention.self.query", h))
-            k = heads(self.lin(f"{l}.attention.self.key", h))
-            v = heads(self.lin(f"{l}.attention.self.value", h))
+            def heads(t, tq):
+                return t.view(B, tq, NH, HS).transpose(1, 2)  # (B, NH, tq, HS)
+
+            q = heads(self.lin(f"{l}.attention.self.query", x), Tq)
+            k = heads(self.lin(f"{l}.attention.self.key", h), T)
+            v = heads(self.lin(f"{l}.attention.self.value", h), T)
             att = torch.softmax(torch.matmul(q, k.transpose(-1, -2)) * scale + add, dim=-1)
             att = F.dropout(att, pa, train)
-            ctx = torch.matmul(att, v).transpose(1, 2).reshape(B, T, C)
+            ctx = torch.matmul(att, v).transpose(1, 2).reshape(B, Tq, C)
             a = F.dropout(self.lin(f"{l}.attention.output.dense", ctx), ph, train)
-            h1 = self.ln(f"{l}.attention.output.LayerNorm", a + h)
+            h1 = self.ln(f"{l}.attention.output.LayerNorm", a + x)
             f = self.lin(f"{l}.output.dense", F.gelu(self.lin(f"{l}.intermediate.dense", h1)))
             h = self.ln(f"{l}.output.LayerNorm", F.dropout(f, ph, train) + h1)
-        return h
+        return h if rows is None else h[:, 0]
 
     def mlm_transform(self, rows):
         """(M, C) hidden rows -> the MLM head's normalised features (before the decoder)."""

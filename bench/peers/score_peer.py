@@ -3,15 +3,17 @@ section 2) of already-tokenized texts with a fixture model, two ways, on the CPU
 
   naive   as public scorers do (minicons-style): one text at a time, all its masked copies in one
           batch, the full (copies, T, V) logits and their log-softmax, then the target entries.
-  rows    l3mask's algorithm: copies of many texts sorted by length and batched under a token
-          budget (rows x padded length), padded keys masked, the MLM head and the vocabulary
-          projection only at each copy's target row, a max-subtracted log-sum-exp there.
+  rows    copies of many texts sorted by length and batched under a token budget (rows x padded
+          length), padded keys masked, the MLM head and the vocabulary projection only at each
+          copy's target row, a max-subtracted log-sum-exp there.
+  kept    l3mask's algorithm: as rows, and the last encoder layer also computes only the target
+          row (its keys and values still cover every token).
 
 Reads one JSON object on stdin: {"model_dir", "texts": [{"ids", "words", "special"}],
 "mask_id", "pad_id", "budget_tokens", "max_rows", "warmup_texts", "rounds", "threads"}. Each mode
 first scores the first `warmup_texts` texts untimed, then every text `rounds` times, timed. Prints
 one JSON object: {"torch", "threads", "naive": {"seconds": [per round], "logp"}, "rows":
-{"seconds", "logp", "batches"}} where logp is per text, per token (null at unscored positions).
+{"seconds", "logp", "batches"}, "kept": {"seconds", "logp", "batches"}} where logp is per text, per token (null at unscored positions).
 Exit code 3 when torch is missing.
 """
 import json
@@ -84,7 +86,7 @@ def plan_batches(copies, lengths, budget, max_rows):
     return out
 
 
-def score_rows(m, texts, mask_id, pad_id, budget, max_rows):
+def score_rows(m, texts, mask_id, pad_id, budget, max_rows, kept=False):
     copies = [(i, p) for i, t in enumerate(texts) for p in scored_positions(t["special"])]
     lengths = [len(t["ids"]) for t in texts]
     out = [[None] * n for n in lengths]
@@ -100,7 +102,10 @@ def score_rows(m, texts, mask_id, pad_id, budget, max_rows):
             mask[b, :len(row)] = 1
         rows = torch.tensor([b * T + p for b, (_, p) in enumerate(batch)])
         targets = torch.tensor([texts[i]["ids"][p] for i, p in batch])
-        h = m.hidden(ids, mask).reshape(B * T, C)[rows]  # (B, C): the target rows only
+        if kept:
+            h = m.hidden(ids, mask, rows=torch.tensor([p for _, p in batch]))  # (B, C)
+        else:
+            h = m.hidden(ids, mask).reshape(B * T, C)[rows]  # (B, C): the target rows only
         logits = m.mlm_logits(h)  # (B, V)
         mx = logits.max(dim=-1, keepdim=True).values
         lse = (logits - mx).exp().sum(dim=-1).log() + mx[:, 0]
@@ -136,6 +141,13 @@ def main():
             logp, nb = score_rows(m, texts, mask_id, pad_id, budget, max_rows)
             seconds.append(time.perf_counter() - t0)
         res["rows"] = {"seconds": seconds, "logp": logp, "batches": nb}
+        score_rows(m, warm, mask_id, pad_id, budget, max_rows, kept=True)
+        seconds = []
+        for _ in range(rounds):
+            t0 = time.perf_counter()
+            logp, nb = score_rows(m, texts, mask_id, pad_id, budget, max_rows, kept=True)
+            seconds.append(time.perf_counter() - t0)
+        res["kept"] = {"seconds": seconds, "logp": logp, "batches": nb}
     print(json.dumps(res))
 
 
