@@ -1,5 +1,5 @@
 import * as cpu from "../src/cpu/dropout.ts";
-import { mulhi32, philox4x32, philoxUniform } from "../src/cpu/philox.ts";
+import { mulhi32, philox4x32, philoxElementUniform, philoxUniform } from "../src/cpu/philox.ts";
 import { dropoutBackward, dropoutForward } from "../src/kernels/dropout.ts";
 import type { GpuContext } from "../src/gpu/context.ts";
 import { assertClose, gpuTest, randn, rng } from "./util.ts";
@@ -48,6 +48,23 @@ Deno.test("philoxUniform: first word >> 8 times 2^-24, 64-bit seed and counter s
   if (philoxUniform(2 * 2 ** 32 + 3, 9) !== hi) throw new Error("seed hi word");
 });
 
+Deno.test("philoxElementUniform: word e mod 4 of the call at counter e div 4 (64-bit split)", () => {
+  const u = (seed: number[], c: number[], w: number) => (philox4x32(c, seed)[w] >>> 8) * 2 ** -24;
+  for (let e = 0; e < 12; e++) {
+    if (philoxElementUniform(7, e) !== u([7, 0], [Math.floor(e / 4), 0, 0, 0], e % 4)) {
+      throw new Error(`element ${e}`);
+    }
+  }
+  // Counter 2^32 + 5 (element 4 (2^32 + 5) + 3) and a 2-word seed.
+  const e = 4 * (2 ** 32 + 5) + 3;
+  if (philoxElementUniform(2 * 2 ** 32 + 3, e) !== u([3, 2], [5, 1, 0, 0], 3)) {
+    throw new Error("64-bit element and seed");
+  }
+  // The four words differ: consecutive elements are not one draw repeated.
+  const four = [0, 1, 2, 3].map((i) => philoxElementUniform(11, 40 + i));
+  if (new Set(four).size !== 4) throw new Error(`elements 40..43 share a value: ${four}`);
+});
+
 /** out for an all-ones input: 1/(1-p) where kept, 0 where dropped. */
 async function gpuMask(ctx: GpuContext, dims: cpu.DropoutDims): Promise<Uint8Array> {
   const ones = ctx.upload(new Float32Array(dims.n).fill(1)), out = ctx.empty([dims.n]);
@@ -75,8 +92,9 @@ gpuTest("dropout GPU mask equals the CPU mask bit for bit (vec4 and scalar paths
   const cases = [
     { n: N, p: 0.1, seed: 1234, offset: 0 },
     { n: N, p: 0.5, seed: 0xffffffff, offset: 77 },
-    { n: 4099, p: 0.1, seed: 42, offset: 2 ** 32 - 2000 }, // counter carries into word 1
-    { n: 4100, p: 0.1, seed: 42, offset: 2 ** 32 - 2001 }, // the same on the vec4 path
+    { n: 4099, p: 0.1, seed: 42, offset: 2 ** 32 - 2001 }, // counter carries into word 1
+    { n: 4100, p: 0.1, seed: 42, offset: 2 ** 32 - 2000 }, // the same on the vec4 path
+    { n: 4100, p: 0.1, seed: 42, offset: 2 ** 34 + 6 }, // offset % 4 != 0: scalar path
     { n: 4099, p: 0.25, seed: 5 * 2 ** 32 + 11, offset: 3 * 2 ** 32 + 9 }, // 2-word key
     { n: 1037, p: 0.1 + 2 ** -30, seed: 3, offset: 0 }, // p not a multiple of 2^-24
   ];

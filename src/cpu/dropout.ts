@@ -1,4 +1,4 @@
-import { philoxUniform } from "./philox.ts";
+import { philoxElementUniform, splitU64 } from "./philox.ts";
 import type { Vec } from "./types.ts";
 
 export interface DropoutDims {
@@ -8,11 +8,12 @@ export interface DropoutDims {
   offset: number;
 }
 
-/** mask[i] = 1 iff element i is kept: philoxUniform(seed, offset + i) >= p. */
+/** mask[i] = 1 iff element i is kept: philoxElementUniform(seed, offset + i) >= p. */
 export function dropoutMask(dims: DropoutDims): Uint8Array {
   const { n, p, seed, offset } = dims;
+  splitU64(offset + n, "dropout offset + n");
   const mask = new Uint8Array(n);
-  for (let i = 0; i < n; i++) mask[i] = philoxUniform(seed, offset + i) >= p ? 1 : 0;
+  for (let i = 0; i < n; i++) mask[i] = philoxElementUniform(seed, offset + i) >= p ? 1 : 0;
   return mask;
 }
 

@@ -91,6 +91,19 @@ export function philoxUniform(seed: number, counter: number): number {
   return (scratch[0] >>> 8) * 2 ** -24;
 }
 
+/**
+ * Dropout's uniform for element `index` under `seed`: word (index mod 4) of Philox4x32-10 under
+ * key (seed low word, seed high word) at counter (floor(index / 4) low word, high word, 0, 0),
+ * u = (word >> 8) * 2^-24. One generator call serves four consecutive elements (all four output
+ * words are used), so elements 4c .. 4c + 3 share counter c.
+ */
+export function philoxElementUniform(seed: number, index: number): number {
+  const [k0, k1] = splitU64(seed, "philox seed");
+  const [c0, c1] = splitU64(Math.floor(index / 4), "philox counter");
+  philox4x32Into(scratch, c0, c1, 0, 0, k0, k1);
+  return (scratch[index % 4] >>> 8) * 2 ** -24;
+}
+
 /** philoxUniform(seed, start + i) for i < n, into `out` (allocated when absent). */
 export function philoxUniforms(
   seed: number,

@@ -16,7 +16,7 @@
  *     random id = randomIds[floor(w2 2^-32 len)]        (w3 unused)
  * The same seed, step and batch give the same masks; a different step (or example slot) gives
  * fresh positions. The last counter word is a constant tag, so these draws never coincide with the
- * philoxUniform(seed, counter) streams (counter words 2 and 3 zero) that dropout uses under the same
+ * Philox streams (counter words 2 and 3 zero) that dropout and philoxUniform use under the same
  * seed. `step` must be unique per drawn batch: with gradient accumulation use a micro-batch
  * counter, or the optimizer step with `exampleBase` = micro-batch index × micro-batch size.
  *
