@@ -225,8 +225,36 @@ export class Trainer {
         ctx.release(c1);
       }
     }
-    // One readback: losses (and cosines).
-    const reads = await ctx.readMany([...clsLosses, ...mlmLogp, ...(cosT ? [cosT] : [])]);
+    // Read back once per step, after the optimizer step is recorded; only META-TARTAN reads
+    // before it (with the losses), since its task weights need the cosines.
+    const lossTensors = [...clsLosses, ...mlmLogp];
+    let reads: Float32Array[] | null = null;
+    if (cosT) {
+      reads = await ctx.readMany([...lossTensors, cosT]);
+      const c = reads[reads.length - 1];
+      cosines = { cls: c[0], mlm: c[1] };
+      this.state.taskLogits.cls += s.metaLr * c[0];
+      this.state.taskLogits.mlm += s.metaLr * c[1];
+      ctx.release(cosT);
+    }
+    if (useMlm) {
+      weights = softmax2(this.state.taskLogits);
+      this.combine(weights);
+    }
+    // 4. clip each group and step
+    const lrScale = this.state.constantLr
+      ? 1
+      : linearSchedule(stepIndex, s.totalSteps, Math.round(s.warmupRatio * s.totalSteps));
+    const adamStep = stepIndex - this.state.adamOffset + 1;
+    this.encOpt.step(this.gPrim, lrScale, adamStep);
+    this.headOpt.step(this.gPrim, lrScale, adamStep);
+    const tail = await ctx.readMany([
+      ...(reads ? [] : lossTensors),
+      this.encOpt.norm,
+      this.headOpt.norm,
+    ]);
+    reads ??= tail;
+    const [ne, nh] = tail.slice(-2);
     let lossCls = 0;
     primary.forEach((mb, i) => {
       for (let b = 0; b < mb.length; b++) lossCls += reads[i][b] / mb.length / A;
@@ -240,26 +268,7 @@ export class Trainer {
       });
       lossMlm = mlmRows ? sum / mlmRows : 0;
     }
-    ctx.release(...clsLosses, ...mlmLogp);
-    if (useMlm) {
-      if (cosT) {
-        const c = reads[reads.length - 1];
-        cosines = { cls: c[0], mlm: c[1] };
-        this.state.taskLogits.cls += s.metaLr * c[0];
-        this.state.taskLogits.mlm += s.metaLr * c[1];
-        ctx.release(cosT);
-      }
-      weights = softmax2(this.state.taskLogits);
-      this.combine(weights);
-    }
-    // 4. clip each group and step
-    const lrScale = this.state.constantLr
-      ? 1
-      : linearSchedule(stepIndex, s.totalSteps, Math.round(s.warmupRatio * s.totalSteps));
-    const adamStep = stepIndex - this.state.adamOffset + 1;
-    this.encOpt.step(this.gPrim, lrScale, adamStep);
-    this.headOpt.step(this.gPrim, lrScale, adamStep);
-    const [ne, nh] = await ctx.readMany([this.encOpt.norm, this.headOpt.norm]);
+    ctx.release(...lossTensors);
     this.state.step++;
     return {
       lossCls,
