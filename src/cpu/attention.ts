@@ -10,6 +10,39 @@ import type { Vec } from "./types.ts";
 /** The lowest finite f32: scores are clamped to it so a -inf mask never makes NaN. */
 const LOWEST = -3.4028234663852886e38;
 
+/**
+ * Row qo of q against the keys of sequence b, head h: s[j] = exp(score_j - max) with score_j =
+ * max(q . k_j / sqrt(HS) + maskAdd[b,j], LOWEST); returns sum_j s[j].
+ */
+function expScores(
+  s: Float64Array,
+  q: Vec,
+  qo: number,
+  k: Vec,
+  maskAdd: Vec,
+  b: number,
+  h: number,
+  dims: AttentionDims,
+): number {
+  const { T, NH, HS } = dims;
+  const C = NH * HS;
+  const scale = 1 / Math.sqrt(HS);
+  let max = -Infinity;
+  for (let j = 0; j < T; j++) {
+    const kj = (b * T + j) * C + h * HS;
+    let dot = 0;
+    for (let d = 0; d < HS; d++) dot += q[qo + d] * k[kj + d];
+    s[j] = Math.max(dot * scale + maskAdd[b * T + j], LOWEST);
+    max = Math.max(max, s[j]);
+  }
+  let sum = 0;
+  for (let j = 0; j < T; j++) {
+    s[j] = Math.exp(s[j] - max);
+    sum += s[j];
+  }
+  return sum;
+}
+
 /** att[b,h,i,j] = softmax_j(q_i . k_j / sqrt(HS) + maskAdd[b,j]). */
 export function attentionScores(
   att: Vec,
@@ -20,25 +53,11 @@ export function attentionScores(
 ): void {
   const { B, T, NH, HS } = dims;
   const C = NH * HS;
-  const scale = 1 / Math.sqrt(HS);
   const s = new Float64Array(T);
   for (let b = 0; b < B; b++) {
     for (let h = 0; h < NH; h++) {
       for (let i = 0; i < T; i++) {
-        const qi = (b * T + i) * C + h * HS;
-        let max = -Infinity;
-        for (let j = 0; j < T; j++) {
-          const kj = (b * T + j) * C + h * HS;
-          let dot = 0;
-          for (let d = 0; d < HS; d++) dot += q[qi + d] * k[kj + d];
-          s[j] = Math.max(dot * scale + maskAdd[b * T + j], LOWEST);
-          max = Math.max(max, s[j]);
-        }
-        let sum = 0;
-        for (let j = 0; j < T; j++) {
-          s[j] = Math.exp(s[j] - max);
-          sum += s[j];
-        }
+        const sum = expScores(s, q, (b * T + i) * C + h * HS, k, maskAdd, b, h, dims);
         const o = ((b * NH + h) * T + i) * T;
         for (let j = 0; j < T; j++) att[o + j] = s[j] / sum;
       }
@@ -60,24 +79,11 @@ export function attentionQuery(
 ): void {
   const { B, T, NH, HS } = dims;
   const C = NH * HS;
-  const scale = 1 / Math.sqrt(HS);
   const s = new Float64Array(T);
   for (let b = 0; b < B; b++) {
     for (let h = 0; h < NH; h++) {
       const qo = b * C + h * HS;
-      let max = -Infinity;
-      for (let j = 0; j < T; j++) {
-        const kj = (b * T + j) * C + h * HS;
-        let dot = 0;
-        for (let d = 0; d < HS; d++) dot += q[qo + d] * k[kj + d];
-        s[j] = Math.max(dot * scale + maskAdd[b * T + j], LOWEST);
-        max = Math.max(max, s[j]);
-      }
-      let sum = 0;
-      for (let j = 0; j < T; j++) {
-        s[j] = Math.exp(s[j] - max);
-        sum += s[j];
-      }
+      const sum = expScores(s, q, qo, k, maskAdd, b, h, dims);
       for (let d = 0; d < HS; d++) {
         let acc = 0;
         for (let j = 0; j < T; j++) acc += s[j] * v[(b * T + j) * C + h * HS + d];
