@@ -23,6 +23,9 @@ struct Params { T: u32, NH: u32, HS: u32, sr: u32, ss: u32, B: u32, alpha: f32 }
 override WG: u32 = 8u;
 override VEC4: bool = false;
 override TRANSPOSED: bool = false;
+// WIDE: the tile's columns are 8 vec4 (lo and hi); otherwise 4 (lo only, hi stays zero and is
+// never loaded), for heads of at most 16 values where half the wide tile would be clamped copies.
+override WIDE: bool = true;
 
 // Eight vec4 columns of y for four consecutive steps s (lo: columns d0..d0+3, hi: d0+4..d0+7).
 struct Y4 { lo0: mat4x4f, hi0: mat4x4f, lo1: mat4x4f, hi1: mat4x4f,
@@ -31,7 +34,7 @@ struct Y4 { lo0: mat4x4f, hi0: mat4x4f, lo1: mat4x4f, hi1: mat4x4f,
 // One row's update from four steps: a holds the row's weights for those steps.
 fn step4(lo: ptr<function, mat4x4f>, hi: ptr<function, mat4x4f>, a: vec4f, ys: Y4) {
   *lo += a.x * ys.lo0 + a.y * ys.lo1 + a.z * ys.lo2 + a.w * ys.lo3;
-  *hi += a.x * ys.hi0 + a.y * ys.hi1 + a.z * ys.hi2 + a.w * ys.hi3;
+  if (WIDE) { *hi += a.x * ys.hi0 + a.y * ys.hi1 + a.z * ys.hi2 + a.w * ys.hi3; }
 }
 
 fn y_row(b: u32, s: u32, c0: u32, c1: u32, c2: u32, c3: u32) -> mat4x4f {
@@ -60,7 +63,8 @@ fn main(
   let T = p.T;
   let HS4 = p.HS / 4u;
   let C4 = p.NH * HS4;
-  let nd = (HS4 + 7u) / 8u;
+  let cw = select(4u, 8u, WIDE); // vec4 columns per tile
+  let nd = (HS4 + cw - 1u) / cw;
   let nr = (T + 15u) / 16u;
   // Threads are numbered across (b, h) so that small heads fill whole workgroups.
   let g = (wid.x + wid.y * nwg.x) * WG + lid.x;
@@ -70,7 +74,7 @@ fn main(
   let b = bh / p.NH;
   let t = g % (nr * nd);
   let r0 = (t / nd) * 16u;
-  let d0 = (t % nd) * 8u;
+  let d0 = (t % nd) * cw;
   let head = h * HS4;
   let wb = (b * p.NH + h) * T * T;
   let sr = p.sr;
@@ -139,13 +143,13 @@ fn main(
     for (var s = 0u; s < T; s += 4u) {
       var ys: Y4;
       ys.lo0 = y_row(b, s, dc0, dc1, dc2, dc3);
-      ys.hi0 = y_row(b, s, dc4, dc5, dc6, dc7);
+      if (WIDE) { ys.hi0 = y_row(b, s, dc4, dc5, dc6, dc7); }
       ys.lo1 = y_row(b, s + 1u, dc0, dc1, dc2, dc3);
-      ys.hi1 = y_row(b, s + 1u, dc4, dc5, dc6, dc7);
+      if (WIDE) { ys.hi1 = y_row(b, s + 1u, dc4, dc5, dc6, dc7); }
       ys.lo2 = y_row(b, s + 2u, dc0, dc1, dc2, dc3);
-      ys.hi2 = y_row(b, s + 2u, dc4, dc5, dc6, dc7);
+      if (WIDE) { ys.hi2 = y_row(b, s + 2u, dc4, dc5, dc6, dc7); }
       ys.lo3 = y_row(b, s + 3u, dc0, dc1, dc2, dc3);
-      ys.hi3 = y_row(b, s + 3u, dc4, dc5, dc6, dc7);
+      if (WIDE) { ys.hi3 = y_row(b, s + 3u, dc4, dc5, dc6, dc7); }
       step4(&lo0, &hi0, wv[(w0 + s) / 4u], ys);
       step4(&lo1, &hi1, wv[(w1 + s) / 4u], ys);
       step4(&lo2, &hi2, wv[(w2 + s) / 4u], ys);
@@ -171,51 +175,105 @@ fn main(
     let q3 = min(r0 + 12u, T - 4u);
     for (var s = 0u; s < T; s++) {
       let ylo = y_row(b, s, dc0, dc1, dc2, dc3);
-      let yhi = y_row(b, s, dc4, dc5, dc6, dc7);
+      var yhi = mat4x4f();
+      if (WIDE) { yhi = y_row(b, s, dc4, dc5, dc6, dc7); }
       let ws = wb + s * T;
       let a0 = wv[(ws + q0) / 4u];
       let a1 = wv[(ws + q1) / 4u];
       let a2 = wv[(ws + q2) / 4u];
       let a3 = wv[(ws + q3) / 4u];
-      lo0 += a0.x * ylo; hi0 += a0.x * yhi;
-      lo1 += a0.y * ylo; hi1 += a0.y * yhi;
-      lo2 += a0.z * ylo; hi2 += a0.z * yhi;
-      lo3 += a0.w * ylo; hi3 += a0.w * yhi;
-      lo4 += a1.x * ylo; hi4 += a1.x * yhi;
-      lo5 += a1.y * ylo; hi5 += a1.y * yhi;
-      lo6 += a1.z * ylo; hi6 += a1.z * yhi;
-      lo7 += a1.w * ylo; hi7 += a1.w * yhi;
-      lo8 += a2.x * ylo; hi8 += a2.x * yhi;
-      lo9 += a2.y * ylo; hi9 += a2.y * yhi;
-      lo10 += a2.z * ylo; hi10 += a2.z * yhi;
-      lo11 += a2.w * ylo; hi11 += a2.w * yhi;
-      lo12 += a3.x * ylo; hi12 += a3.x * yhi;
-      lo13 += a3.y * ylo; hi13 += a3.y * yhi;
-      lo14 += a3.z * ylo; hi14 += a3.z * yhi;
-      lo15 += a3.w * ylo; hi15 += a3.w * yhi;
+      lo0 += a0.x * ylo;
+      lo1 += a0.y * ylo;
+      lo2 += a0.z * ylo;
+      lo3 += a0.w * ylo;
+      lo4 += a1.x * ylo;
+      lo5 += a1.y * ylo;
+      lo6 += a1.z * ylo;
+      lo7 += a1.w * ylo;
+      lo8 += a2.x * ylo;
+      lo9 += a2.y * ylo;
+      lo10 += a2.z * ylo;
+      lo11 += a2.w * ylo;
+      lo12 += a3.x * ylo;
+      lo13 += a3.y * ylo;
+      lo14 += a3.z * ylo;
+      lo15 += a3.w * ylo;
+      if (WIDE) {
+        hi0 += a0.x * yhi;
+        hi1 += a0.y * yhi;
+        hi2 += a0.z * yhi;
+        hi3 += a0.w * yhi;
+        hi4 += a1.x * yhi;
+        hi5 += a1.y * yhi;
+        hi6 += a1.z * yhi;
+        hi7 += a1.w * yhi;
+        hi8 += a2.x * yhi;
+        hi9 += a2.y * yhi;
+        hi10 += a2.z * yhi;
+        hi11 += a2.w * yhi;
+        hi12 += a3.x * yhi;
+        hi13 += a3.y * yhi;
+        hi14 += a3.z * yhi;
+        hi15 += a3.w * yhi;
+      }
     }
   } else {
       for (var s = 0u; s < T; s++) {
       let yr = (b * T + s) * C4;
       let ylo = mat4x4f(y[yr + dc0], y[yr + dc1], y[yr + dc2], y[yr + dc3]);
-      let yhi = mat4x4f(y[yr + dc4], y[yr + dc5], y[yr + dc6], y[yr + dc7]);
+      var yhi = mat4x4f();
+      if (WIDE) { yhi = mat4x4f(y[yr + dc4], y[yr + dc5], y[yr + dc6], y[yr + dc7]); }
       let ws = s * p.ss;
-      { let a = w[w0 + ws]; lo0 += a * ylo; hi0 += a * yhi; }
-      { let a = w[w1 + ws]; lo1 += a * ylo; hi1 += a * yhi; }
-      { let a = w[w2 + ws]; lo2 += a * ylo; hi2 += a * yhi; }
-      { let a = w[w3 + ws]; lo3 += a * ylo; hi3 += a * yhi; }
-      { let a = w[w4 + ws]; lo4 += a * ylo; hi4 += a * yhi; }
-      { let a = w[w5 + ws]; lo5 += a * ylo; hi5 += a * yhi; }
-      { let a = w[w6 + ws]; lo6 += a * ylo; hi6 += a * yhi; }
-      { let a = w[w7 + ws]; lo7 += a * ylo; hi7 += a * yhi; }
-      { let a = w[w8 + ws]; lo8 += a * ylo; hi8 += a * yhi; }
-      { let a = w[w9 + ws]; lo9 += a * ylo; hi9 += a * yhi; }
-      { let a = w[w10 + ws]; lo10 += a * ylo; hi10 += a * yhi; }
-      { let a = w[w11 + ws]; lo11 += a * ylo; hi11 += a * yhi; }
-      { let a = w[w12 + ws]; lo12 += a * ylo; hi12 += a * yhi; }
-      { let a = w[w13 + ws]; lo13 += a * ylo; hi13 += a * yhi; }
-      { let a = w[w14 + ws]; lo14 += a * ylo; hi14 += a * yhi; }
-      { let a = w[w15 + ws]; lo15 += a * ylo; hi15 += a * yhi; }
+      let a0 = w[w0 + ws];
+      lo0 += a0 * ylo;
+      let a1 = w[w1 + ws];
+      lo1 += a1 * ylo;
+      let a2 = w[w2 + ws];
+      lo2 += a2 * ylo;
+      let a3 = w[w3 + ws];
+      lo3 += a3 * ylo;
+      let a4 = w[w4 + ws];
+      lo4 += a4 * ylo;
+      let a5 = w[w5 + ws];
+      lo5 += a5 * ylo;
+      let a6 = w[w6 + ws];
+      lo6 += a6 * ylo;
+      let a7 = w[w7 + ws];
+      lo7 += a7 * ylo;
+      let a8 = w[w8 + ws];
+      lo8 += a8 * ylo;
+      let a9 = w[w9 + ws];
+      lo9 += a9 * ylo;
+      let a10 = w[w10 + ws];
+      lo10 += a10 * ylo;
+      let a11 = w[w11 + ws];
+      lo11 += a11 * ylo;
+      let a12 = w[w12 + ws];
+      lo12 += a12 * ylo;
+      let a13 = w[w13 + ws];
+      lo13 += a13 * ylo;
+      let a14 = w[w14 + ws];
+      lo14 += a14 * ylo;
+      let a15 = w[w15 + ws];
+      lo15 += a15 * ylo;
+      if (WIDE) {
+        hi0 += a0 * yhi;
+        hi1 += a1 * yhi;
+        hi2 += a2 * yhi;
+        hi3 += a3 * yhi;
+        hi4 += a4 * yhi;
+        hi5 += a5 * yhi;
+        hi6 += a6 * yhi;
+        hi7 += a7 * yhi;
+        hi8 += a8 * yhi;
+        hi9 += a9 * yhi;
+        hi10 += a10 * yhi;
+        hi11 += a11 * yhi;
+        hi12 += a12 * yhi;
+        hi13 += a13 * yhi;
+        hi14 += a14 * yhi;
+        hi15 += a15 * yhi;
+      }
     }
   }
 

@@ -143,14 +143,21 @@ function weightedSum(
   dims: AttentionDims,
 ): void {
   const { B, T, NH, HS } = dims;
-  const threads = Math.ceil(T / PV_ROWS) * Math.ceil(HS / 4 / PV_VEC4);
+  // Heads of at most 16 values take the narrow tile (4 vec4 columns, none of them clamped copies).
+  const wide = HS / 4 > PV_VEC4 / 2;
+  const threads = Math.ceil(T / PV_ROWS) * Math.ceil(HS / 4 / (wide ? PV_VEC4 : PV_VEC4 / 2));
   const vec4 = T % 4 === 0;
   ctx.run("attention_pv", {
     buffers: [out, w, y, w],
     u32: [T, NH, HS, transposed ? 1 : T, transposed ? T : 1, B],
     f32: [alpha],
     workgroups: ctx.grid1d(B * NH * threads, WG),
-    overrides: { WG, VEC4: vec4 ? 1 : 0, TRANSPOSED: vec4 && transposed ? 1 : 0 },
+    overrides: {
+      WG,
+      VEC4: vec4 ? 1 : 0,
+      TRANSPOSED: vec4 && transposed ? 1 : 0,
+      WIDE: wide ? 1 : 0,
+    },
   });
 }
 

@@ -100,6 +100,7 @@ export function linearForward(
   const wk = padded ? packWindow(ctx, w, d.N, d.K, d.K, 0, "linear.w_padded") : w;
   if (variant === "tiled") {
     ctx.run("linear_forward_v2_tiled", {
+      entryPoint: d.N % 4 === 0 && d.ldo % 4 === 0 && d.col % 4 === 0 ? "main_vec4" : "main",
       buffers: [out, a, wk, b ?? wk],
       u32: [d.M, K4 / 4, d.N, d.ldo, d.col, b ? 1 : 0],
       workgroups: [Math.ceil(d.N / 32), Math.ceil(d.M / 32)],
@@ -143,6 +144,7 @@ export function linearBackwardInput(
   if (variant === "naive" || variant === "tiled") {
     const tiled = variant === "tiled";
     ctx.run(`linear_backward_input_${variant}`, {
+      entryPoint: tiled && aligned4(d) ? "main_vec4" : "main",
       buffers: [dinp, dout, w],
       u32: [d.M, d.K, d.N, d.ldo, d.col, accumulate ? 1 : 0],
       workgroups: ctx.grid1d(
@@ -308,6 +310,8 @@ function need(t: GpuTensor, numel: number, what: string): void {
 }
 
 const ceil4 = (n: number) => Math.ceil(n / 4) * 4;
+/** Rows of dout's window and of the (N, K) weight start on 16-byte boundaries: vec4 loads. */
+const aligned4 = (d: Resolved) => d.K % 4 === 0 && d.N % 4 === 0 && d.ldo % 4 === 0 && d.col % 4 === 0;
 
 // The register tile of the "tiled" backward kernels (rows x columns per invocation).
 const TILE_ROWS = 4;
@@ -341,6 +345,7 @@ function backwardWeightTiled(
   const part = splits > 1 ? ctx.empty([splits, d.N, d.K], "linear.dw_splits") : dw;
   const [x, y] = ctx.grid1d(tiles, 64);
   ctx.run("linear_backward_weight_tiled", {
+    entryPoint: aligned4(d) ? "main_vec4" : "main",
     buffers: [part, dout, inp],
     u32: [d.M, d.K, d.N, d.ldo, d.col, mChunk, splits > 1 ? 0 : 1],
     workgroups: [x, y, splits],
