@@ -1,4 +1,5 @@
 import * as cpu from "../src/cpu/attention.ts";
+import * as cpuDropout from "../src/cpu/dropout.ts";
 import {
   attentionBackward,
   attentionContext,
@@ -138,6 +139,41 @@ for (const { name, dims, lens } of SHAPES) {
     ctx.release(gq, gk, gv, gdout, gatt, gdattIn, gdatt, gdv, gdq, gdk, gdq2, gdk2, gdv2);
     ctx.release(gdq3, gdk3, gdv3);
   });
+}
+
+for (const { name, dims, lens } of SHAPES) {
+  const { btc, btt } = sizes(dims);
+  gpuTest(
+    `attention backward with folded-in dropout GPU vs CPU, and vs dropout then backward (${name})`,
+    async (ctx) => {
+      const q = randn(btc, 21, 1.5), k = randn(btc, 22, 1.5), dattIn = randn(btt, 23);
+      const mask = maskFor(dims.T, lens);
+      const att = new Float32Array(btt);
+      cpu.attentionScores(att, q, k, mask, dims);
+      // The forward's dropout of the probabilities (a quarter dropped: many of both kinds).
+      const p = 0.25, d = { n: btt, p, seed: 7, offset: 0 };
+      const dropped = new Float32Array(btt);
+      cpuDropout.dropoutForward(dropped, att, d);
+      const gq = ctx.upload(q), gk = ctx.upload(k), gatt = ctx.upload(att);
+      const gdatt = ctx.upload(dattIn), gdropped = ctx.upload(dropped);
+      const gdq = ctx.empty([btc]), gdk = ctx.empty([btc]);
+      attentionScoresBackward(ctx, gdq, gdk, gdatt, gatt, gq, gk, dims, { dropped: gdropped, p });
+      const [dq, dk] = await ctx.readMany([gdq, gdk]);
+      const eDq = new Float64Array(btc), eDk = new Float64Array(btc);
+      cpu.attentionScoresBackward(eDq, eDk, dattIn, att, q, k, dims, { dropped, p });
+      assertClose(dq, eDq, { atol: 1e-5, rtol: 1e-4, label: "dq" });
+      assertClose(dk, eDk, { atol: 1e-5, rtol: 1e-4, label: "dk" });
+      // The reference folds the dropout's backward in by the dropped values' zeros; that is the
+      // generator's mask (dropoutBackward) followed by the plain softmax backward.
+      const dattRaw = new Float64Array(btt);
+      cpuDropout.dropoutBackward(dattRaw, dattIn, d);
+      const cDq = new Float64Array(btc), cDk = new Float64Array(btc);
+      cpu.attentionScoresBackward(cDq, cDk, dattRaw, att, q, k, dims);
+      assertClose(eDq, cDq, { atol: 0, rtol: 0, label: "dq (mask from zeros vs generator)" });
+      assertClose(eDk, cDk, { atol: 0, rtol: 0, label: "dk (mask from zeros vs generator)" });
+      ctx.release(gq, gk, gatt, gdatt, gdropped, gdq, gdk);
+    },
+  );
 }
 
 /** One query row per sequence: row b * T + rows[b] of a (B, T, C) tensor, as (B, C). */

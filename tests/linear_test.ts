@@ -184,50 +184,53 @@ gpuTest("linear slab kernels are deterministic (bit-identical reruns)", async (c
   ctx.release(inp, w, dout);
 });
 
-gpuTest("linear tiled kernels: vec4 entry points are bit-identical to the scalar ones", async (ctx) => {
-  // An aligned window (ldo = N + 8, col = 4) and K % 8 == 4 (a clamped upper half in the last
-  // column tile): every entry point is dispatched directly, scalar and vec4, on the same inputs.
-  const M = 70, K = 36, N = 20, ldo = N + 8, col = 4;
-  const inp = ctx.upload(randn(M * K, 61)), w = ctx.upload(randn(N * K, 62));
-  const b = ctx.upload(randn(N, 63)), dout = ctx.upload(randn(M * ldo, 64));
-  const outInit = randn(M * ldo, 65), dinpInit = randn(M * K, 66), dwInit = randn(N * K, 67);
-  const results: Uint32Array[][] = [];
-  for (const entryPoint of ["main", "main_vec4"]) {
-    const out = ctx.upload(outInit), dinp = ctx.upload(dinpInit), dw = ctx.upload(dwInit);
-    ctx.run("linear_forward_v2_tiled", {
-      entryPoint,
-      buffers: [out, inp, w, b],
-      u32: [M, K / 4, N, ldo, col, 1],
-      workgroups: [Math.ceil(N / 32), Math.ceil(M / 32)],
+gpuTest(
+  "linear tiled kernels: vec4 entry points are bit-identical to the scalar ones",
+  async (ctx) => {
+    // An aligned window (ldo = N + 8, col = 4) and K % 8 == 4 (a clamped upper half in the last
+    // column tile): every entry point is dispatched directly, scalar and vec4, on the same inputs.
+    const M = 70, K = 36, N = 20, ldo = N + 8, col = 4;
+    const inp = ctx.upload(randn(M * K, 61)), w = ctx.upload(randn(N * K, 62));
+    const b = ctx.upload(randn(N, 63)), dout = ctx.upload(randn(M * ldo, 64));
+    const outInit = randn(M * ldo, 65), dinpInit = randn(M * K, 66), dwInit = randn(N * K, 67);
+    const results: Uint32Array[][] = [];
+    for (const entryPoint of ["main", "main_vec4"]) {
+      const out = ctx.upload(outInit), dinp = ctx.upload(dinpInit), dw = ctx.upload(dwInit);
+      ctx.run("linear_forward_v2_tiled", {
+        entryPoint,
+        buffers: [out, inp, w, b],
+        u32: [M, K / 4, N, ldo, col, 1],
+        workgroups: [Math.ceil(N / 32), Math.ceil(M / 32)],
+      });
+      ctx.run("linear_backward_input_tiled", {
+        entryPoint,
+        buffers: [dinp, dout, w],
+        u32: [M, K, N, ldo, col, 1],
+        workgroups: ctx.grid1d(Math.ceil(M / 4) * Math.ceil(K / 8), 64),
+      });
+      const [x, y] = ctx.grid1d(Math.ceil(N / 4) * Math.ceil(K / 8), 64);
+      ctx.run("linear_backward_weight_tiled", {
+        entryPoint,
+        buffers: [dw, dout, inp],
+        u32: [M, K, N, ldo, col, M, 1],
+        workgroups: [x, y, 1],
+      });
+      results.push((await ctx.readMany([out, dinp, dw])).map((t) => new Uint32Array(t.buffer)));
+      ctx.release(out, dinp, dw);
+    }
+    ["out", "dinp (accumulated)", "dw (accumulated)"].forEach((name, i) => {
+      const [a, v] = [results[0][i], results[1][i]];
+      const bad = a.findIndex((x, j) => x !== v[j]);
+      if (bad >= 0) throw new Error(`${name}: element ${bad} differs (${a[bad]} vs ${v[bad]})`);
     });
-    ctx.run("linear_backward_input_tiled", {
-      entryPoint,
-      buffers: [dinp, dout, w],
-      u32: [M, K, N, ldo, col, 1],
-      workgroups: ctx.grid1d(Math.ceil(M / 4) * Math.ceil(K / 8), 64),
+    // The scalar forward leaves columns outside the window alone; so must the vec4 one.
+    assertClose(new Float32Array(results[1][0].buffer).subarray(0, col), outInit.subarray(0, col), {
+      atol: 0,
+      label: "out outside the window",
     });
-    const [x, y] = ctx.grid1d(Math.ceil(N / 4) * Math.ceil(K / 8), 64);
-    ctx.run("linear_backward_weight_tiled", {
-      entryPoint,
-      buffers: [dw, dout, inp],
-      u32: [M, K, N, ldo, col, M, 1],
-      workgroups: [x, y, 1],
-    });
-    results.push((await ctx.readMany([out, dinp, dw])).map((t) => new Uint32Array(t.buffer)));
-    ctx.release(out, dinp, dw);
-  }
-  ["out", "dinp (accumulated)", "dw (accumulated)"].forEach((name, i) => {
-    const [a, v] = [results[0][i], results[1][i]];
-    const bad = a.findIndex((x, j) => x !== v[j]);
-    if (bad >= 0) throw new Error(`${name}: element ${bad} differs (${a[bad]} vs ${v[bad]})`);
-  });
-  // The scalar forward leaves columns outside the window alone; so must the vec4 one.
-  assertClose(new Float32Array(results[1][0].buffer).subarray(0, col), outInit.subarray(0, col), {
-    atol: 0,
-    label: "out outside the window",
-  });
-  ctx.release(inp, w, b, dout);
-});
+    ctx.release(inp, w, b, dout);
+  },
+);
 
 gpuTest("linear slab splits padded temporaries that exceed one storage binding", async (ctx) => {
   // The same device and pipelines, with a 64 KiB binding limit: the padded copies (K = 6 -> 8,

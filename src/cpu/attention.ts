@@ -147,17 +147,29 @@ export function attentionContextBackward(
   }
 }
 
-/** dS = att * (datt - sum_j datt * att); dq = dS k / sqrt(HS); dk = dSᵀ q / sqrt(HS). */
+/**
+ * dS = att * (g - sum_j g * att); dq = dS k / sqrt(HS); dk = dSᵀ q / sqrt(HS). g = datt, or with
+ * `drop` (the forward's dropped probabilities and p) the dropout's backward of datt, the element
+ * kept where the dropped value is nonzero: g = dropped != 0 ? datt / (1 - p) : 0 (as
+ * dropoutBackward scales).
+ */
 export function attentionScoresBackward(
   dq: Vec,
   dk: Vec,
-  datt: Vec,
+  dattIn: Vec,
   att: Vec,
   q: Vec,
   k: Vec,
   dims: AttentionDims,
+  drop: { dropped: Vec; p: number } | null = null,
 ): void {
   const { B, T, NH, HS } = dims;
+  let datt = dattIn;
+  if (drop) {
+    const s = drop.p < 1 ? 1 / (1 - drop.p) : 0;
+    datt = new Float64Array(dattIn.length);
+    for (let i = 0; i < datt.length; i++) datt[i] = drop.dropped[i] !== 0 ? dattIn[i] * s : 0;
+  }
   const C = NH * HS;
   const scale = 1 / Math.sqrt(HS);
   const ds = new Float64Array(T * T);

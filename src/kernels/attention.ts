@@ -16,6 +16,7 @@
  */
 import type { GpuContext } from "../gpu/context.ts";
 import type { GpuTensor } from "../gpu/tensor.ts";
+import { dropoutScale } from "./dropout.ts";
 
 export interface AttentionDims {
   B: number;
@@ -205,8 +206,19 @@ export function attentionContextBackward(
 }
 
 /**
- * Softmax backward dS = att * (datt - sum_j datt * att), then dq = dS k / sqrt(HS) and
- * dk = dSᵀ q / sqrt(HS); overwrites dq and dk. A scratch dS is taken from the pool and released.
+ * The attention-probability dropout a backward folds in: `dropped` = dropout(att) as the forward
+ * computed it (its zeros are the dropped elements), `p` its probability.
+ */
+export interface AttentionDrop<T> {
+  dropped: T;
+  p: number;
+}
+
+/**
+ * Softmax backward dS = att * (g - sum_j g * att), then dq = dS k / sqrt(HS) and
+ * dk = dSᵀ q / sqrt(HS); overwrites dq and dk. g = datt, or with `drop` the dropout's backward of
+ * datt (the gradient of the dropped probabilities): datt / (1 - p) where `drop.dropped` is nonzero,
+ * else 0, fused into the softmax backward. A scratch dS is taken from the pool and released.
  */
 export function attentionScoresBackward(
   ctx: GpuContext,
@@ -217,22 +229,33 @@ export function attentionScoresBackward(
   q: GpuTensor, // (B, T, C)
   k: GpuTensor, // (B, T, C)
   dims: AttentionDims,
+  drop: AttentionDrop<GpuTensor> | null = null,
 ): void {
   const { B, T, NH, HS } = dims;
   const btc = B * T * NH * HS;
   const btt = B * NH * T * T;
-  check("attentionScoresBackward", dims, [[dq, btc], [dk, btc], [datt, btt], [att, btt], [q, btc], [
-    k,
-    btc,
-  ]]);
+  check("attentionScoresBackward", dims, [
+    [dq, btc],
+    [dk, btc],
+    [datt, btt],
+    [att, btt],
+    [q, btc],
+    [k, btc],
+    ...(drop ? [[drop.dropped, btt] as [GpuTensor, number]] : []),
+  ]);
+  if (drop && !(drop.p >= 0 && drop.p <= 1)) {
+    throw new Error(`attentionScoresBackward: dropout p must be in [0, 1], got ${drop.p}`);
+  }
   const ds = ctx.empty([B, NH, T, T], "attention dS");
   const rows = B * NH * T;
   const [dsF32, dsVec4, dummy] = attViews(ctx, ds, T % 4 === 0);
+  const dropped = drop?.dropped ?? att;
   ctx.run("attention_softmax_backward", {
-    buffers: [dsF32, datt, att, dsVec4, datt, att],
+    buffers: [dsF32, datt, att, dsVec4, datt, att, dropped, dropped],
     u32: [rows, T],
+    f32: [drop ? dropoutScale(drop.p) : 1],
     workgroups: ctx.grid1d(rows, SOFTMAX_BWD_WG),
-    overrides: { WG: SOFTMAX_BWD_WG, VEC4: T % 4 === 0 ? 1 : 0 },
+    overrides: { WG: SOFTMAX_BWD_WG, VEC4: T % 4 === 0 ? 1 : 0, DROP: drop ? 1 : 0 },
   });
   ctx.release(dummy);
   const scale = 1 / Math.sqrt(HS);

@@ -25,6 +25,11 @@ function launch(
     : { entryPoint: "main_scalar", workgroups: ctx.grid1d(n, WG) };
 }
 
+/** The factor kept values are multiplied by: 1 / (1 - p), and 0 for p = 1 (nothing is kept). */
+export function dropoutScale(p: number): number {
+  return p < 1 ? 1 / (1 - p) : 0;
+}
+
 export interface DropoutDims {
   /** Elements. */
   n: number;
@@ -45,7 +50,7 @@ function dropoutParams(dims: DropoutDims): { u32: number[]; f32: number[] } {
   splitU64(offset + n, "dropout offset + n");
   // u = k 2^-24 >= p  <=>  k >= ceil(p 2^24) for integer k (p 2^24 is exact in f64).
   const threshold = Math.ceil(p * 2 ** 24);
-  const scale = p < 1 ? 1 / (1 - p) : 0;
+  const scale = dropoutScale(p);
   return { u32: [n, seedLo, seedHi, offLo, offHi, threshold], f32: [scale] };
 }
 

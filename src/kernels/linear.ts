@@ -311,7 +311,8 @@ function need(t: GpuTensor, numel: number, what: string): void {
 
 const ceil4 = (n: number) => Math.ceil(n / 4) * 4;
 /** Rows of dout's window and of the (N, K) weight start on 16-byte boundaries: vec4 loads. */
-const aligned4 = (d: Resolved) => d.K % 4 === 0 && d.N % 4 === 0 && d.ldo % 4 === 0 && d.col % 4 === 0;
+const aligned4 = (d: Resolved) =>
+  d.K % 4 === 0 && d.N % 4 === 0 && d.ldo % 4 === 0 && d.col % 4 === 0;
 
 // The register tile of the "tiled" backward kernels (rows x columns per invocation).
 const TILE_ROWS = 4;

@@ -117,7 +117,20 @@ export interface Backend<T, W> {
   /** One query row per sequence, forward only: out, q (B, C); k, v (B, T, C). */
   attentionQuery(out: T, q: T, k: T, v: T, maskAdd: T, dims: AttnDims): void;
   attentionContextBackward(datt: T, dv: T, dout: T, att: T, v: T, dims: AttnDims): void;
-  attentionScoresBackward(dq: T, dk: T, datt: T, att: T, q: T, k: T, dims: AttnDims): void;
+  /**
+   * With `drop`, datt is the gradient of the dropped probabilities `drop.dropped` and the
+   * dropout's backward is folded in (the element kept where dropped is nonzero).
+   */
+  attentionScoresBackward(
+    dq: T,
+    dk: T,
+    datt: T,
+    att: T,
+    q: T,
+    k: T,
+    dims: AttnDims,
+    drop?: { dropped: T; p: number } | null,
+  ): void;
 
   gatherRows(out: T, inp: T, rows: T, dims: { M: number; C: number }): void;
   gatherRowsBackward(dinp: T, dout: T, rows: T, dims: { M: number; C: number }): void;

@@ -222,8 +222,18 @@ export class CpuBackend implements Backend<CpuTensor, Float32Array> {
     q: CpuTensor,
     k: CpuTensor,
     dims: AttnDims,
+    drop: { dropped: CpuTensor; p: number } | null = null,
   ) {
-    attention.attentionScoresBackward(f(dq), f(dk), f(datt), f(att), f(q), f(k), dims);
+    attention.attentionScoresBackward(
+      f(dq),
+      f(dk),
+      f(datt),
+      f(att),
+      f(q),
+      f(k),
+      dims,
+      drop ? { dropped: f(drop.dropped), p: drop.p } : null,
+    );
   }
 
   gatherRows(out: CpuTensor, inp: CpuTensor, rows: CpuTensor, dims: { M: number; C: number }) {

@@ -547,14 +547,10 @@ export class Encoder<T, W> {
       const datt = be.empty([B, NH, T, T], "datt"), dv = be.empty([B, T, C], "dv");
       be.attentionContextBackward(datt, dv, dctx, a.attDrop ?? a.att, a.v, ad);
       be.release(dctx);
-      if (a.attDrop) {
-        const dattRaw = be.empty([B, NH, T, T], "datt.raw");
-        this.dropoutBack(dattRaw, datt, B * NH * T * T, cfg.attentionDropout, opts, site);
-        be.release(datt);
-        this.scoresBackward(dattRaw, a, ad, dr1, g, ln, lin, dv);
-      } else {
-        this.scoresBackward(datt, a, ad, dr1, g, ln, lin, dv);
-      }
+      // With attention dropout, datt is the gradient of the dropped probabilities; the softmax
+      // backward folds the dropout's backward in (kept where a.attDrop is nonzero).
+      const drop = a.attDrop ? { dropped: a.attDrop, p: cfg.attentionDropout } : null;
+      this.scoresBackward(datt, a, ad, dr1, g, ln, lin, dv, drop);
       dh = dr1; // the gradient of this layer's input (residual + q/k/v paths)
     }
     // h0 = drop(LN(emb)).
@@ -594,11 +590,12 @@ export class Encoder<T, W> {
     ln: ModelNames["layers"][number],
     lin: { M: number; K: number; N: number },
     dv: T,
+    drop: { dropped: T; p: number } | null,
   ): void {
     const be = this.be;
     const { B, T } = ad;
     const dq = be.empty([B, T, this.C], "dq"), dk = be.empty([B, T, this.C], "dk");
-    be.attentionScoresBackward(dq, dk, datt, a.att, a.q, a.k, ad);
+    be.attentionScoresBackward(dq, dk, datt, a.att, a.q, a.k, ad, drop);
     be.release(datt);
     for (const [d, name] of [[dq, ln.q], [dk, ln.k], [dv, ln.v]] as const) {
       be.linearBackwardInput(dh, d, this.p(`${name}.weight`), { ...lin, accumulate: true });

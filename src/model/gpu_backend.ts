@@ -234,8 +234,9 @@ export class GpuBackend implements Backend<GpuTensor, ChunkedTensor> {
     q: GpuTensor,
     k: GpuTensor,
     dims: AttnDims,
+    drop: { dropped: GpuTensor; p: number } | null = null,
   ) {
-    attention.attentionScoresBackward(this.ctx, dq, dk, datt, att, q, k, dims);
+    attention.attentionScoresBackward(this.ctx, dq, dk, datt, att, q, k, dims, drop);
   }
 
   gatherRows(out: GpuTensor, inp: GpuTensor, rows: GpuTensor, dims: { M: number; C: number }) {
