@@ -9,8 +9,12 @@
 // Dispatch: (grid1d(ceil(N / 4) * ceil(K / 8), 64), splits).
 // Entry points: `main` (any sizes, scalar loads) and `main_vec4` (K, N, ldo and col multiples of
 // 4): the same tile and fma sequence (bit-identical results) with vec4 loads, 3 per step m where
-// `main` makes 12 (on a CPU adapter each load is a per-lane loop).
-struct Params { M: u32, K: u32, N: u32, ldo: u32, col: u32, mChunk: u32, direct: u32 }
+// `main` makes 12 (on a CPU adapter each load is a per-lane loop). main_vec4 also sums the bias
+// gradient when has_bias == 1: db[n] += sum_m dout[m, col + n], m ascending from 0 (as
+// linear_bias_grad), by the first N / 4 threads of an extra first z layer (wid.z == 0; the splits
+// are then wid.z - 1), each owning 4 consecutive n; it runs beside the splits, not after them.
+// Dispatch (main_vec4): (grid1d(ceil(N / 4) * ceil(K / 8), 64), splits + has_bias).
+struct Params { M: u32, K: u32, N: u32, ldo: u32, col: u32, mChunk: u32, direct: u32, has_bias: u32 }
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read_write> out: array<f32>;
 @group(0) @binding(2) var<storage, read> dout: array<f32>;
@@ -18,6 +22,7 @@ struct Params { M: u32, K: u32, N: u32, ldo: u32, col: u32, mChunk: u32, direct:
 @group(0) @binding(1) var<storage, read_write> out4: array<vec4f>;
 @group(0) @binding(2) var<storage, read> dout4: array<vec4f>;
 @group(0) @binding(3) var<storage, read> inp4: array<vec4f>;
+@group(0) @binding(4) var<storage, read_write> db4: array<vec4f>;
 
 fn store(base: u32, n: u32, k0: u32, lo: vec4f, hi: vec4f) {
   if (n >= p.N) {
@@ -114,7 +119,17 @@ fn main_vec4(
   @builtin(num_workgroups) nwg: vec3u,
 ) {
   let i = (wid.x + wid.y * nwg.x) * 64u + lid.x;
-  let s = wid.z;
+  let ldo4 = p.ldo / 4u;
+  if (p.has_bias == 1u && wid.z == 0u) {
+    if (i < p.N / 4u) {
+      let o = p.col / 4u + i;
+      var acc = vec4f(0.0);
+      for (var m = 0u; m < p.M; m++) { acc += dout4[m * ldo4 + o]; }
+      db4[i] += acc;
+    }
+    return;
+  }
+  let s = wid.z - p.has_bias;
   let tilesK = (p.K + 7u) / 8u;
   let n0 = (i / tilesK) * 4u;
   let k0 = (i % tilesK) * 8u;
@@ -134,7 +149,6 @@ fn main_vec4(
   var c3l = vec4f(0.0);
   var c3h = vec4f(0.0);
   let mEnd = min((s + 1u) * p.mChunk, p.M);
-  let ldo4 = p.ldo / 4u;
   for (var m = s * p.mChunk; m < mEnd; m++) {
     let xl = inp4[m * K4 + kl];
     let xh = inp4[m * K4 + kh];

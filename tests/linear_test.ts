@@ -193,6 +193,7 @@ gpuTest(
     const inp = ctx.upload(randn(M * K, 61)), w = ctx.upload(randn(N * K, 62));
     const b = ctx.upload(randn(N, 63)), dout = ctx.upload(randn(M * ldo, 64));
     const outInit = randn(M * ldo, 65), dinpInit = randn(M * K, 66), dwInit = randn(N * K, 67);
+    const dbInit = randn(N, 68);
     const results: Uint32Array[][] = [];
     for (const entryPoint of ["main", "main_vec4"]) {
       const out = ctx.upload(outInit), dinp = ctx.upload(dinpInit), dw = ctx.upload(dwInit);
@@ -208,17 +209,28 @@ gpuTest(
         u32: [M, K, N, ldo, col, 1],
         workgroups: ctx.grid1d(Math.ceil(M / 4) * Math.ceil(K / 8), 64),
       });
+      // The bias gradient: linear_bias_grad beside `main`, main_vec4's extra first z layer.
+      const db = ctx.upload(dbInit);
+      const vec4 = entryPoint === "main_vec4";
       const [x, y] = ctx.grid1d(Math.ceil(N / 4) * Math.ceil(K / 8), 64);
       ctx.run("linear_backward_weight_tiled", {
         entryPoint,
-        buffers: [dw, dout, inp],
-        u32: [M, K, N, ldo, col, M, 1],
-        workgroups: [x, y, 1],
+        buffers: vec4 ? [dw, dout, inp, db] : [dw, dout, inp],
+        u32: [M, K, N, ldo, col, M, 1, vec4 ? 1 : 0],
+        workgroups: [x, y, vec4 ? 2 : 1],
       });
-      results.push((await ctx.readMany([out, dinp, dw])).map((t) => new Uint32Array(t.buffer)));
-      ctx.release(out, dinp, dw);
+      if (!vec4) {
+        ctx.run("linear_bias_grad", {
+          buffers: [db, dout],
+          u32: [M, N, ldo, col],
+          workgroups: ctx.grid1d(N, 64),
+        });
+      }
+      const got = await ctx.readMany([out, dinp, dw, db]);
+      results.push(got.map((t) => new Uint32Array(t.buffer)));
+      ctx.release(out, dinp, dw, db);
     }
-    ["out", "dinp (accumulated)", "dw (accumulated)"].forEach((name, i) => {
+    ["out", "dinp (accumulated)", "dw (accumulated)", "db (accumulated)"].forEach((name, i) => {
       const [a, v] = [results[0][i], results[1][i]];
       const bad = a.findIndex((x, j) => x !== v[j]);
       if (bad >= 0) throw new Error(`${name}: element ${bad} differs (${a[bad]} vs ${v[bad]})`);

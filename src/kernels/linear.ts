@@ -205,8 +205,8 @@ export function linearBackwardWeight(
         u32: [d.M, d.K, d.N, d.ldo, d.col],
         workgroups: ctx.grid1d(d.N * d.K, 64),
       });
-    } else {
-      backwardWeightTiled(ctx, dw, dout, inp, d);
+    } else if (backwardWeightTiled(ctx, dw, db, dout, inp, d)) {
+      return; // the bias gradient was summed in the same dispatch
     }
     if (db) {
       ctx.run("linear_bias_grad", {
@@ -325,14 +325,19 @@ const TILE_COLS = 8;
 const TARGET_INVOCATIONS = 2048;
 const MIN_SPLIT_ROWS = 32;
 
-/** dw += dout[:, window]ᵀ · inp with linear_backward_weight_tiled (+ linear_split_reduce). */
+/**
+ * dw += dout[:, window]ᵀ · inp with linear_backward_weight_tiled (+ linear_split_reduce). On the
+ * vec4 path db (if any) is summed in the same dispatch and the result is true; otherwise false
+ * and the caller sums db.
+ */
 function backwardWeightTiled(
   ctx: GpuContext,
   dw: GpuTensor,
+  db: GpuTensor | null,
   dout: GpuTensor,
   inp: GpuTensor,
   d: Resolved,
-): void {
+): boolean {
   const tiles = Math.ceil(d.N / TILE_ROWS) * Math.ceil(d.K / TILE_COLS);
   const fit = Math.floor(ctx.maxBindingBytes / (4 * d.N * d.K));
   const want = Math.min(
@@ -345,12 +350,17 @@ function backwardWeightTiled(
   const splits = Math.ceil(d.M / mChunk);
   const part = splits > 1 ? ctx.empty([splits, d.N, d.K], "linear.dw_splits") : dw;
   const [x, y] = ctx.grid1d(tiles, 64);
+  const vec4 = aligned4(d);
+  const bias = vec4 && db !== null;
+  // main_vec4 binds db (a scratch one when there is no bias); `main` has no such binding.
+  const dbBinding = vec4 && !bias ? ctx.empty([4], "linear.no_bias") : db;
   ctx.run("linear_backward_weight_tiled", {
-    entryPoint: aligned4(d) ? "main_vec4" : "main",
-    buffers: [part, dout, inp],
-    u32: [d.M, d.K, d.N, d.ldo, d.col, mChunk, splits > 1 ? 0 : 1],
-    workgroups: [x, y, splits],
+    entryPoint: vec4 ? "main_vec4" : "main",
+    buffers: vec4 ? [part, dout, inp, dbBinding!] : [part, dout, inp],
+    u32: [d.M, d.K, d.N, d.ldo, d.col, mChunk, splits > 1 ? 0 : 1, bias ? 1 : 0],
+    workgroups: [x, y, splits + (bias ? 1 : 0)],
   });
+  if (vec4 && !bias) ctx.release(dbBinding!);
   if (splits > 1) {
     ctx.run("linear_split_reduce", {
       buffers: [dw, part],
@@ -359,6 +369,7 @@ function backwardWeightTiled(
     });
     ctx.release(part);
   }
+  return bias;
 }
 
 /** Rows of `cols` f32 starting at row `row0` (views start on multiples of 64 rows: aligned). */
