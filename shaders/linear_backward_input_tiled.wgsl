@@ -6,9 +6,10 @@
 // (M, ldo), columns [col, col + N) read; w (N, K).
 // Dispatch: grid1d(ceil(M / 4) * ceil(K / 8), 64).
 // Entry points: `main` (any sizes, scalar loads) and `main_vec4` (K, N, ldo and col multiples of
-// 4): the same tile and the same fma sequence (bit-identical results), with the buffers bound as
-// vec4 arrays, so four steps n take 4 dout loads and 8 w loads where `main` makes 48 (on a CPU
-// adapter each load is a per-lane loop, the cost of these small-K products).
+// 4): an 8 x 8 tile (rows m0..m0+7) with the same fma sequence per output (bit-identical results)
+// and the buffers bound as vec4 arrays, so four steps n take 8 dout loads and 8 w loads for twice
+// the outputs of `main`'s 48 scalar loads (on a CPU adapter each load is a per-lane loop, the cost
+// of these small-K products). Dispatch (main_vec4): grid1d(ceil(M / 8) * ceil(K / 8), 64).
 struct Params { M: u32, K: u32, N: u32, ldo: u32, col: u32, accumulate: u32 }
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read_write> dinp: array<f32>;
@@ -101,16 +102,20 @@ fn store4(m: u32, k0: u32, lo: vec4f, hi: vec4f) {
 fn main_vec4(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
   let i = gid.x + gid.y * nwg.x * 64u;
   let tilesK = (p.K + 7u) / 8u;
-  let m0 = (i / tilesK) * 4u;
+  let m0 = (i / tilesK) * 8u;
   let k0 = (i % tilesK) * 8u;
   if (m0 >= p.M) {
     return;
   }
   let K4 = p.K / 4u;
-  let r0 = (min(m0, p.M - 1u) * p.ldo + p.col) / 4u;
+  let r0 = (min(m0 + 0u, p.M - 1u) * p.ldo + p.col) / 4u;
   let r1 = (min(m0 + 1u, p.M - 1u) * p.ldo + p.col) / 4u;
   let r2 = (min(m0 + 2u, p.M - 1u) * p.ldo + p.col) / 4u;
   let r3 = (min(m0 + 3u, p.M - 1u) * p.ldo + p.col) / 4u;
+  let r4 = (min(m0 + 4u, p.M - 1u) * p.ldo + p.col) / 4u;
+  let r5 = (min(m0 + 5u, p.M - 1u) * p.ldo + p.col) / 4u;
+  let r6 = (min(m0 + 6u, p.M - 1u) * p.ldo + p.col) / 4u;
+  let r7 = (min(m0 + 7u, p.M - 1u) * p.ldo + p.col) / 4u;
   let kl = k0 / 4u;
   let kh = min(kl + 1u, K4 - 1u); // past K: a clamped copy, never stored
   var c0l = vec4f(0.0);
@@ -121,11 +126,23 @@ fn main_vec4(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups)
   var c2h = vec4f(0.0);
   var c3l = vec4f(0.0);
   var c3h = vec4f(0.0);
+  var c4l = vec4f(0.0);
+  var c4h = vec4f(0.0);
+  var c5l = vec4f(0.0);
+  var c5h = vec4f(0.0);
+  var c6l = vec4f(0.0);
+  var c6h = vec4f(0.0);
+  var c7l = vec4f(0.0);
+  var c7h = vec4f(0.0);
   for (var n = 0u; n < p.N; n += 4u) {
     let d0 = dout4[r0 + n / 4u];
     let d1 = dout4[r1 + n / 4u];
     let d2 = dout4[r2 + n / 4u];
     let d3 = dout4[r3 + n / 4u];
+    let d4 = dout4[r4 + n / 4u];
+    let d5 = dout4[r5 + n / 4u];
+    let d6 = dout4[r6 + n / 4u];
+    let d7 = dout4[r7 + n / 4u];
     for (var j = 0u; j < 4u; j++) {
       let b = (n + j) * K4;
       let wl = w4[b + kl];
@@ -138,10 +155,22 @@ fn main_vec4(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups)
       c2h = fma(vec4f(d2[j]), wh, c2h);
       c3l = fma(vec4f(d3[j]), wl, c3l);
       c3h = fma(vec4f(d3[j]), wh, c3h);
+      c4l = fma(vec4f(d4[j]), wl, c4l);
+      c4h = fma(vec4f(d4[j]), wh, c4h);
+      c5l = fma(vec4f(d5[j]), wl, c5l);
+      c5h = fma(vec4f(d5[j]), wh, c5h);
+      c6l = fma(vec4f(d6[j]), wl, c6l);
+      c6h = fma(vec4f(d6[j]), wh, c6h);
+      c7l = fma(vec4f(d7[j]), wl, c7l);
+      c7h = fma(vec4f(d7[j]), wh, c7h);
     }
   }
-  store4(m0, k0, c0l, c0h);
+  store4(m0 + 0u, k0, c0l, c0h);
   store4(m0 + 1u, k0, c1l, c1h);
   store4(m0 + 2u, k0, c2l, c2h);
   store4(m0 + 3u, k0, c3l, c3h);
+  store4(m0 + 4u, k0, c4l, c4h);
+  store4(m0 + 5u, k0, c5l, c5h);
+  store4(m0 + 6u, k0, c6l, c6h);
+  store4(m0 + 7u, k0, c7l, c7h);
 }

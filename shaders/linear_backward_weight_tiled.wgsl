@@ -8,12 +8,13 @@
 // columns [col, col + N) read; inp (M, K).
 // Dispatch: (grid1d(ceil(N / 4) * ceil(K / 8), 64), splits).
 // Entry points: `main` (any sizes, scalar loads) and `main_vec4` (K, N, ldo and col multiples of
-// 4): the same tile and fma sequence (bit-identical results) with vec4 loads, 3 per step m where
-// `main` makes 12 (on a CPU adapter each load is a per-lane loop). main_vec4 also sums the bias
+// 4): an 8 x 8 tile (rows n0..n0+7) with the same fma sequence per output and the same splits
+// (bit-identical results) and vec4 loads, 4 per step m for twice the outputs of `main`'s 12 (on a
+// CPU adapter each load is a per-lane loop). main_vec4 also sums the bias
 // gradient when has_bias == 1: db[n] += sum_m dout[m, col + n], m ascending from 0 (as
-// linear_bias_grad), by the first N / 4 threads of an extra first z layer (wid.z == 0; the splits
-// are then wid.z - 1), each owning 4 consecutive n; it runs beside the splits, not after them.
-// Dispatch (main_vec4): (grid1d(ceil(N / 4) * ceil(K / 8), 64), splits + has_bias).
+// linear_bias_grad), by the threads of an extra first z layer (wid.z == 0; the splits are then
+// wid.z - 1), each owning groups of 4 consecutive n; it runs beside the splits, not after them.
+// Dispatch (main_vec4): (grid1d(ceil(N / 8) * ceil(K / 8), 64), splits + has_bias).
 struct Params { M: u32, K: u32, N: u32, ldo: u32, col: u32, mChunk: u32, direct: u32, has_bias: u32 }
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read_write> out: array<f32>;
@@ -121,17 +122,19 @@ fn main_vec4(
   let i = (wid.x + wid.y * nwg.x) * 64u + lid.x;
   let ldo4 = p.ldo / 4u;
   if (p.has_bias == 1u && wid.z == 0u) {
-    if (i < p.N / 4u) {
-      let o = p.col / 4u + i;
+    // The layer may have fewer threads than N / 4 (K <= 8): each takes every stride-th group.
+    let stride = nwg.x * nwg.y * 64u;
+    for (var j = i; j < p.N / 4u; j += stride) {
+      let o = p.col / 4u + j;
       var acc = vec4f(0.0);
       for (var m = 0u; m < p.M; m++) { acc += dout4[m * ldo4 + o]; }
-      db4[i] += acc;
+      db4[j] += acc;
     }
     return;
   }
   let s = wid.z - p.has_bias;
   let tilesK = (p.K + 7u) / 8u;
-  let n0 = (i / tilesK) * 4u;
+  let n0 = (i / tilesK) * 8u;
   let k0 = (i % tilesK) * 8u;
   if (n0 >= p.N) {
     return;
@@ -139,7 +142,9 @@ fn main_vec4(
   let K4 = p.K / 4u;
   let kl = k0 / 4u;
   let kh = min(kl + 1u, K4 - 1u); // past K: a clamped copy, never stored
-  let d = (p.col + n0) / 4u; // N % 4 == 0: rows n0..n0+3 all exist
+  // N % 4 == 0: rows n0..n0+3 all exist; n0+4..n0+7 all or none (then a clamped copy, not stored).
+  let dl = (p.col + n0) / 4u;
+  let dh = (p.col + min(n0 + 4u, p.N - 4u)) / 4u;
   var c0l = vec4f(0.0);
   var c0h = vec4f(0.0);
   var c1l = vec4f(0.0);
@@ -148,23 +153,44 @@ fn main_vec4(
   var c2h = vec4f(0.0);
   var c3l = vec4f(0.0);
   var c3h = vec4f(0.0);
+  var c4l = vec4f(0.0);
+  var c4h = vec4f(0.0);
+  var c5l = vec4f(0.0);
+  var c5h = vec4f(0.0);
+  var c6l = vec4f(0.0);
+  var c6h = vec4f(0.0);
+  var c7l = vec4f(0.0);
+  var c7h = vec4f(0.0);
   let mEnd = min((s + 1u) * p.mChunk, p.M);
   for (var m = s * p.mChunk; m < mEnd; m++) {
     let xl = inp4[m * K4 + kl];
     let xh = inp4[m * K4 + kh];
-    let g = dout4[m * ldo4 + d];
-    c0l = fma(vec4f(g.x), xl, c0l);
-    c0h = fma(vec4f(g.x), xh, c0h);
-    c1l = fma(vec4f(g.y), xl, c1l);
-    c1h = fma(vec4f(g.y), xh, c1h);
-    c2l = fma(vec4f(g.z), xl, c2l);
-    c2h = fma(vec4f(g.z), xh, c2h);
-    c3l = fma(vec4f(g.w), xl, c3l);
-    c3h = fma(vec4f(g.w), xh, c3h);
+    let gl = dout4[m * ldo4 + dl];
+    let gh = dout4[m * ldo4 + dh];
+    c0l = fma(vec4f(gl.x), xl, c0l);
+    c0h = fma(vec4f(gl.x), xh, c0h);
+    c1l = fma(vec4f(gl.y), xl, c1l);
+    c1h = fma(vec4f(gl.y), xh, c1h);
+    c2l = fma(vec4f(gl.z), xl, c2l);
+    c2h = fma(vec4f(gl.z), xh, c2h);
+    c3l = fma(vec4f(gl.w), xl, c3l);
+    c3h = fma(vec4f(gl.w), xh, c3h);
+    c4l = fma(vec4f(gh.x), xl, c4l);
+    c4h = fma(vec4f(gh.x), xh, c4h);
+    c5l = fma(vec4f(gh.y), xl, c5l);
+    c5h = fma(vec4f(gh.y), xh, c5h);
+    c6l = fma(vec4f(gh.z), xl, c6l);
+    c6h = fma(vec4f(gh.z), xh, c6h);
+    c7l = fma(vec4f(gh.w), xl, c7l);
+    c7h = fma(vec4f(gh.w), xh, c7h);
   }
   let base = select(s * p.N * p.K, 0u, p.direct == 1u);
-  store4(base, n0, k0, c0l, c0h);
+  store4(base, n0 + 0u, k0, c0l, c0h);
   store4(base, n0 + 1u, k0, c1l, c1h);
   store4(base, n0 + 2u, k0, c2l, c2h);
   store4(base, n0 + 3u, k0, c3l, c3h);
+  store4(base, n0 + 4u, k0, c4l, c4h);
+  store4(base, n0 + 5u, k0, c5l, c5h);
+  store4(base, n0 + 6u, k0, c6l, c6h);
+  store4(base, n0 + 7u, k0, c7l, c7h);
 }

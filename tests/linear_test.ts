@@ -25,6 +25,9 @@ const SHAPES = [
   { name: "odd rows, K and N multiples of 4", M: 37, K: 72, N: 44 },
   // Many rows, small weight: the tiled backward-weight kernel splits the rows (16 splits of 33).
   { name: "many rows", M: 515, K: 33, N: 30 },
+  // K = 4, many outputs: the tiled backward-weight kernel's vec4 grid has fewer threads (N / 8)
+  // than the bias gradient's column groups (N / 4): 64 vs 80.
+  { name: "K = 4, wide", M: 50, K: 4, N: 320 },
   // K % 8 == 4: the vec4 tiled kernels' last column tile has a clamped upper half; 2 row splits.
   { name: "small K, K % 8 == 4", M: 70, K: 36, N: 20 },
   { name: "bert-base ffn", M: 128, K: 768, N: 3072 },
@@ -201,18 +204,23 @@ gpuTest(
         entryPoint,
         buffers: [out, inp, w, b],
         u32: [M, K / 4, N, ldo, col, 1],
-        workgroups: [Math.ceil(N / 32), Math.ceil(M / 32)],
+        workgroups: entryPoint === "main_vec4"
+          ? [Math.ceil(N / 64), Math.ceil(M / 64)]
+          : [Math.ceil(N / 32), Math.ceil(M / 32)],
       });
       ctx.run("linear_backward_input_tiled", {
         entryPoint,
         buffers: [dinp, dout, w],
         u32: [M, K, N, ldo, col, 1],
-        workgroups: ctx.grid1d(Math.ceil(M / 4) * Math.ceil(K / 8), 64),
+        workgroups: ctx.grid1d(
+          Math.ceil(M / (entryPoint === "main_vec4" ? 8 : 4)) * Math.ceil(K / 8),
+          64,
+        ),
       });
       // The bias gradient: linear_bias_grad beside `main`, main_vec4's extra first z layer.
       const db = ctx.upload(dbInit);
       const vec4 = entryPoint === "main_vec4";
-      const [x, y] = ctx.grid1d(Math.ceil(N / 4) * Math.ceil(K / 8), 64);
+      const [x, y] = ctx.grid1d(Math.ceil(N / (vec4 ? 8 : 4)) * Math.ceil(K / 8), 64);
       ctx.run("linear_backward_weight_tiled", {
         entryPoint,
         buffers: vec4 ? [dw, dout, inp, db] : [dw, dout, inp],

@@ -99,11 +99,14 @@ export function linearForward(
   const a = padded ? packWindow(ctx, inp, d.M, d.K, d.K, 0, "linear.inp_padded") : inp;
   const wk = padded ? packWindow(ctx, w, d.N, d.K, d.K, 0, "linear.w_padded") : w;
   if (variant === "tiled") {
+    // Aligned windows: the 8 x 8 tile with vec4 stores; otherwise 4 x 4 with scalar stores.
+    const vec4 = d.N % 4 === 0 && d.ldo % 4 === 0 && d.col % 4 === 0;
+    const span = vec4 ? 64 : 32; // rows (and columns) per 8 x 8 workgroup
     ctx.run("linear_forward_v2_tiled", {
-      entryPoint: d.N % 4 === 0 && d.ldo % 4 === 0 && d.col % 4 === 0 ? "main_vec4" : "main",
+      entryPoint: vec4 ? "main_vec4" : "main",
       buffers: [out, a, wk, b ?? wk],
       u32: [d.M, K4 / 4, d.N, d.ldo, d.col, b ? 1 : 0],
-      workgroups: [Math.ceil(d.N / 32), Math.ceil(d.M / 32)],
+      workgroups: [Math.ceil(d.N / span), Math.ceil(d.M / span)],
     });
   } else if (d.ldo % 4 === 0 && d.col % 4 === 0 && d.N % 4 === 0) {
     const c = { t: out, ld4: d.ldo / 4, off4: d.col / 4 };
@@ -143,12 +146,15 @@ export function linearBackwardInput(
   need(w, d.N * d.K, "linearBackwardInput w");
   if (variant === "naive" || variant === "tiled") {
     const tiled = variant === "tiled";
+    const vec4 = tiled && aligned4(d); // main_vec4: tiles of 2 * TILE_ROWS rows
     ctx.run(`linear_backward_input_${variant}`, {
-      entryPoint: tiled && aligned4(d) ? "main_vec4" : "main",
+      entryPoint: vec4 ? "main_vec4" : "main",
       buffers: [dinp, dout, w],
       u32: [d.M, d.K, d.N, d.ldo, d.col, accumulate ? 1 : 0],
       workgroups: ctx.grid1d(
-        tiled ? Math.ceil(d.M / TILE_ROWS) * Math.ceil(d.K / TILE_COLS) : d.M * d.K,
+        tiled
+          ? Math.ceil(d.M / (vec4 ? 2 * TILE_ROWS : TILE_ROWS)) * Math.ceil(d.K / TILE_COLS)
+          : d.M * d.K,
         64,
       ),
     });
@@ -349,8 +355,12 @@ function backwardWeightTiled(
   const mChunk = Math.ceil(d.M / Math.max(1, want));
   const splits = Math.ceil(d.M / mChunk);
   const part = splits > 1 ? ctx.empty([splits, d.N, d.K], "linear.dw_splits") : dw;
-  const [x, y] = ctx.grid1d(tiles, 64);
   const vec4 = aligned4(d);
+  // main_vec4's tiles have twice the rows; the splits stay those of the 4-row tiles.
+  const [x, y] = ctx.grid1d(
+    vec4 ? Math.ceil(d.N / (2 * TILE_ROWS)) * Math.ceil(d.K / TILE_COLS) : tiles,
+    64,
+  );
   const bias = vec4 && db !== null;
   // main_vec4 binds db (a scratch one when there is no bias); `main` has no such binding.
   const dbBinding = vec4 && !bias ? ctx.empty([4], "linear.no_bias") : db;
