@@ -6,9 +6,10 @@
 // Buffers: out (B, T, C) as vec4 read_write; w (B, NH, T, T), bound twice: as f32 (w) and as vec4
 // (wv), the same buffer in both; y (B, T, C) as vec4. C = NH * HS with HS % 4 == 0.
 // Overrides: VEC4 (T % 4 == 0: rows of w are 16-byte aligned, weights are read as vec4) and, with
-// it, TRANSPOSED ((sr, ss) = (1, T); otherwise (T, 1)).
-// Dispatch: grid1d(B * NH * ceil(T / 16) * ceil(HS / 32), WG). Each thread owns a register tile of
-// 16 rows r by 32 columns d (8 vec4, held as two mat4x4 per row) of one head; per step s it loads
+// it, TRANSPOSED ((sr, ss) = (1, T); otherwise (T, 1)); WIDE (below).
+// Dispatch: grid1d(B * NH * ceil(T / 16) * ceil(HS / (WIDE ? 32 : 16)), WG). Each thread owns a
+// register tile of 16 rows r by 32 columns d (8 vec4, held as two mat4x4 per row; 16 columns, one
+// mat4x4, without WIDE) of one head; per step s (wide tile) it loads
 // 16 weights and 8 vec4 of y for 512 FMAs. On a CPU adapter every global load is a per-lane loop,
 // far dearer than an FMA or a register spill, so the tile is large and spelled out (arrays indexed
 // in loops came out slower), and weights come as vec4 where rows are aligned: four steps s at a

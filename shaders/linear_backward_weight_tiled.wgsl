@@ -1,5 +1,6 @@
 // linear_backward_weight_tiled: partial sums of dw[n, k] = sum_m dout[m, col + n] * inp[m, k]
-// with a 4 x 8 register tile per invocation (rows n0..n0+3, columns k0..k0+7) over one split of
+// with a 4 x 8 register tile per invocation (rows n0..n0+3, columns k0..k0+7; main_vec4: 8 x 8,
+// rows n0..n0+7) over one split of
 // the rows m: split s (= global_invocation_id.z) sums m in [s * mChunk, min((s + 1) * mChunk, M))
 // ascending. With one split (direct == 1) the sum is added to dw; otherwise it is written to
 // part[s] and linear_split_reduce adds the splits to dw in order (deterministic, no atomics).
