@@ -1,7 +1,8 @@
 // linear_forward_v2_tiled: out[m, col + n] = sum_k inp[m, k] * w[n, k] (+ bias[n]) with a 4 x 4
 // register tile per invocation (main_vec4: 8 x 8) and vec4 loads along K (variant "tiled"; also
 // the fallback where the adapter lacks the 32 KiB of workgroup memory that linear_slab needs). No
-// workgroup memory and no barriers. Each output: k ascending in vec4 steps, x, y, z, w summed as dot() then added.
+// workgroup memory and no barriers. Each output: k ascending in vec4 steps, x, y, z, w summed as
+// dot() then added.
 // Buffers: out (M, ldo) overwritten in columns [col, col + N) only; inp (M, K4 vec4); w (N, K4
 // vec4) (K padded to a multiple of 4 with zeros by the wrapper when needed); bias (N), read only when
 // has_bias == 1. Entry points: `main` (any N, ldo, col; scalar stores), dispatch (ceil(N / 32),
