@@ -1,7 +1,8 @@
 // attention_softmax_backward: ds[r, j] = att[r, j] * (g[r, j] - sum_j' g[r, j'] * att[r, j'])
 // for every row r = (b, h, i) of the attention probabilities (the softmax's input gradient, before
 // the 1/sqrt(HS) scale), where g = datt, or with the override DROP (attention dropout in training)
-// g = the dropout's backward of datt, the gradient of the dropped probabilities dropped = drop(att):
+// g = the dropout's backward of datt, the gradient of the dropped probabilities
+// dropped = drop(att):
 //   g[r, j] = dropped[r, j] != 0 ? datt[r, j] * scale : 0,
 // the element kept iff its dropped value is nonzero. That is the forward's mask wherever att != 0
 // (a kept value att * scale, scale > 1, is never 0); where att == 0 both choices give ds = 0 and a

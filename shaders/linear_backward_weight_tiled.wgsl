@@ -16,7 +16,9 @@
 // linear_bias_grad), by the threads of an extra first z layer (wid.z == 0; the splits are then
 // wid.z - 1), each owning groups of 4 consecutive n; it runs beside the splits, not after them.
 // Dispatch (main_vec4): (grid1d(ceil(N / 8) * ceil(K / 8), 64), splits + has_bias).
-struct Params { M: u32, K: u32, N: u32, ldo: u32, col: u32, mChunk: u32, direct: u32, has_bias: u32 }
+struct Params {
+  M: u32, K: u32, N: u32, ldo: u32, col: u32, mChunk: u32, direct: u32, has_bias: u32,
+}
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read_write> out: array<f32>;
 @group(0) @binding(2) var<storage, read> dout: array<f32>;
