@@ -72,11 +72,19 @@ fn fold(st: vec2f, c: mat4x4f, mk: mat4x4f, nvalid: u32, o: u32) -> vec2f {
   return vec2f(m, st.y * exp(st.x - m) + dot(e, vec4f(1.0)));
 }
 
+// T, taken from the mask's binding (exactly B * T values) rather than from p.T: llvmpipe compiles
+// variants with uniforms that bound loops inlined as constants, and with T = 64 inlined the vec4
+// path ran ~70x slower (about 200 ms a dispatch, however small) until a dispatch with another T
+// turned the inlining off. A binding's length is never inlined. p.T still holds T (unused).
+fn seq_len() -> u32 {
+  return arrayLength(&mask_add) / p.B;
+}
+
 // Second pass over one row starting at att index o: score -> exp(score - max) / sum, where st is
 // (max, sum). Rows past T are skipped (they alias row T - 1).
 fn finish_row(o: u32, st: vec2f, row_ok: bool) {
   if (!row_ok) { return; }
-  let T = p.T;
+  let T = seq_len();
   let inv = 1.0 / st.y; // >= 1: the row's maximum contributes exp(0)
   if (VEC4) {
     let o4 = o / 4u;
@@ -92,7 +100,7 @@ fn main(
   @builtin(workgroup_id) wid: vec3u,
   @builtin(num_workgroups) nwg: vec3u,
 ) {
-  let T = p.T;
+  let T = seq_len();
   // Threads are numbered across (b, h) so that small heads fill whole workgroups.
   let g = (wid.x + wid.y * nwg.x) * WG + lid.x;
   let bh = g / ((T + 15u) / 16u);
