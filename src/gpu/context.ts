@@ -54,6 +54,8 @@ const UNIFORM_SLOT = 256;
 /** Tensors per fill_multi dispatch. */
 const FILL_SLOTS = 8;
 const UNIFORM_ARENA_SLOTS = 4096;
+/** Bind groups kept for reuse (a training step records a few hundred dispatches). */
+const BIND_GROUP_CACHE = 4096;
 
 export class GpuContext {
   readonly device: GPUDevice;
@@ -70,6 +72,16 @@ export class GpuContext {
   private uniformSlots = 0;
   private uncaptured: string[] = [];
   private dummies: GpuTensor[] = [];
+  /**
+   * Bind groups by (pipeline, uniform slot, storage ranges), least recently used first: a training
+   * step or a scoring batch records the same dispatches on the same pooled buffers every time, and
+   * creating a bind group costs more host time than recording the dispatch.
+   */
+  private bindGroups = new Map<string, GPUBindGroup>();
+  private objectIds = new WeakMap<object, number>();
+  private nextObjectId = 1;
+  /** Bind groups created (cache misses) and reused, since creation. */
+  bindGroupStats = { created: 0, reused: 0 };
   /** Dispatches recorded since creation (for tests and benchmarks). */
   dispatchCount = 0;
   submitCount = 0;
@@ -239,6 +251,7 @@ export class GpuContext {
       binding: 0,
       resource: { buffer: this.uniformArena, offset: slot * UNIFORM_SLOT, size: UNIFORM_SLOT },
     }];
+    let key = `${this.idOf(pipeline)}|${slot}`;
     args.buffers.forEach((t, i) => {
       if (t.byteLength > this.maxBindingBytes) {
         throw new Error(
@@ -257,11 +270,9 @@ export class GpuContext {
         binding: i + 1,
         resource: { buffer: t.buffer, offset: t.byteOffset, size: t.byteLength },
       });
+      key += `|${this.idOf(t.buffer)}:${t.byteOffset}:${t.byteLength}`;
     });
-    const bindGroup = this.device.createBindGroup({
-      layout: pipeline.getBindGroupLayout(0),
-      entries,
-    });
+    const bindGroup = this.bindGroup(key, pipeline, entries);
     if (!this.pass) {
       this.encoder ??= this.device.createCommandEncoder();
       this.pass = this.encoder.beginComputePass();
@@ -277,6 +288,42 @@ export class GpuContext {
       uniforms: this.uniformHost.slice(slot * UNIFORM_SLOT, (slot + 1) * UNIFORM_SLOT),
       workgroups: [x, y, z],
     });
+  }
+
+  /** A small integer naming a pipeline or buffer object (for bind group keys). */
+  private idOf(o: object): number {
+    let id = this.objectIds.get(o);
+    if (id === undefined) {
+      id = this.nextObjectId++;
+      this.objectIds.set(o, id);
+    }
+    return id;
+  }
+
+  /**
+   * The cached bind group for `key`, or a new one (evicting the least recently used beyond
+   * BIND_GROUP_CACHE). A key names the objects by identity, so a buffer the pool replaces never
+   * matches an entry made for the old one.
+   */
+  private bindGroup(
+    key: string,
+    pipeline: GPUComputePipeline,
+    entries: GPUBindGroupEntry[],
+  ): GPUBindGroup {
+    const hit = this.bindGroups.get(key);
+    if (hit) {
+      this.bindGroups.delete(key); // re-inserted last: most recently used
+      this.bindGroups.set(key, hit);
+      this.bindGroupStats.reused++;
+      return hit;
+    }
+    const bg = this.device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries });
+    this.bindGroups.set(key, bg);
+    this.bindGroupStats.created++;
+    if (this.bindGroups.size > BIND_GROUP_CACHE) {
+      this.bindGroups.delete(this.bindGroups.keys().next().value!);
+    }
+    return bg;
   }
 
   /** Copy `bytes` between tensors (ends the current pass; stays in the batch). */
