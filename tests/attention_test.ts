@@ -248,47 +248,52 @@ gpuTest("attention query row: -inf masks give no NaN; limits are checked", async
   ctx.release(gq, gk, gv, gmask, gout, t4, tk, tm);
 });
 
-gpuTest("attention: fully masked rows and -inf masks give no NaN", async (ctx) => {
-  const dims = { B: 3, T: 11, NH: 2, HS: 8 };
-  const { btc, btt } = sizes(dims);
-  const q = randn(btc, 31), k = randn(btc, 32), v = randn(btc, 33);
-  // Row 0: every key masked with -1e9. In f32, -1e9 + score rounds to -1e9 (its ulp is 64), so
-  // the row is uniform, as in PyTorch; the f64 reference keeps the scores, so only no-NaN and
-  // uniformity are checked there. Row 1: partial -inf mask. Row 2: every key -inf (clamped to the
-  // lowest finite score, so uniform too).
-  const { T, NH } = dims;
-  const mask = new Float32Array(dims.B * T);
-  for (let j = 0; j < T; j++) {
-    mask[j] = MASKED;
-    mask[T + j] = j >= 4 ? -Infinity : 0;
-    mask[2 * T + j] = -Infinity;
-  }
-  const gq = ctx.upload(q), gk = ctx.upload(k), gv = ctx.upload(v), gmask = ctx.upload(mask);
-  const gatt = ctx.empty([btt]), gout = ctx.empty([btc]);
-  attentionForward(ctx, gout, gatt, gq, gk, gv, gmask, dims);
-  const [att, out] = await ctx.readMany([gatt, gout]);
-  if (att.some(Number.isNaN) || out.some(Number.isNaN)) throw new Error("NaN in attention output");
-  const eAtt = new Float64Array(btt), eOut = new Float64Array(btc);
-  cpu.attentionForward(eOut, eAtt, q, k, v, mask, dims);
-  const attRow = NH * T * T, outRow = T * NH * dims.HS;
-  assertClose(att.subarray(attRow), eAtt.subarray(attRow), {
-    atol: 2e-7,
-    rtol: 1e-5,
-    label: "att (rows 1, 2)",
+// T = 11: the scalar paths; T = 12: the vec4 ones (rows 16-byte aligned).
+for (const T of [11, 12]) {
+  gpuTest(`attention: fully masked rows and -inf masks give no NaN (T = ${T})`, async (ctx) => {
+    const dims = { B: 3, T, NH: 2, HS: 8 };
+    const { btc, btt } = sizes(dims);
+    const q = randn(btc, 31), k = randn(btc, 32), v = randn(btc, 33);
+    // Row 0: every key masked with -1e9. In f32, -1e9 + score rounds to -1e9 (its ulp is 64), so
+    // the row is uniform, as in PyTorch; the f64 reference keeps the scores, so only no-NaN and
+    // uniformity are checked there. Row 1: partial -inf mask. Row 2: every key -inf (clamped to the
+    // lowest finite score, so uniform too).
+    const { NH } = dims;
+    const mask = new Float32Array(dims.B * T);
+    for (let j = 0; j < T; j++) {
+      mask[j] = MASKED;
+      mask[T + j] = j >= 4 ? -Infinity : 0;
+      mask[2 * T + j] = -Infinity;
+    }
+    const gq = ctx.upload(q), gk = ctx.upload(k), gv = ctx.upload(v), gmask = ctx.upload(mask);
+    const gatt = ctx.empty([btt]), gout = ctx.empty([btc]);
+    attentionForward(ctx, gout, gatt, gq, gk, gv, gmask, dims);
+    const [att, out] = await ctx.readMany([gatt, gout]);
+    if (att.some(Number.isNaN) || out.some(Number.isNaN)) {
+      throw new Error("NaN in attention output");
+    }
+    const eAtt = new Float64Array(btt), eOut = new Float64Array(btc);
+    cpu.attentionForward(eOut, eAtt, q, k, v, mask, dims);
+    const attRow = NH * T * T, outRow = T * NH * dims.HS;
+    assertClose(att.subarray(attRow), eAtt.subarray(attRow), {
+      atol: 2e-7,
+      rtol: 1e-5,
+      label: "att (rows 1, 2)",
+    });
+    assertClose(out.subarray(outRow), eOut.subarray(outRow), {
+      atol: 2e-6,
+      rtol: 1e-5,
+      label: "out (rows 1, 2)",
+    });
+    const uniformRows = [...att.subarray(0, attRow), ...att.subarray(2 * attRow)];
+    assertClose(uniformRows, new Float32Array(uniformRows.length).fill(1 / T), {
+      atol: 1e-7,
+      rtol: 0,
+      label: "att of fully masked rows (uniform)",
+    });
+    ctx.release(gq, gk, gv, gmask, gatt, gout);
   });
-  assertClose(out.subarray(outRow), eOut.subarray(outRow), {
-    atol: 2e-6,
-    rtol: 1e-5,
-    label: "out (rows 1, 2)",
-  });
-  const uniformRows = [...att.subarray(0, attRow), ...att.subarray(2 * attRow)];
-  assertClose(uniformRows, new Float32Array(uniformRows.length).fill(1 / T), {
-    atol: 1e-7,
-    rtol: 0,
-    label: "att of fully masked rows (uniform)",
-  });
-  ctx.release(gq, gk, gv, gmask, gatt, gout);
-});
+}
 
 Deno.test("attention CPU backward matches finite differences (with a mask)", () => {
   const dims = { B: 2, T: 5, NH: 2, HS: 4 };
