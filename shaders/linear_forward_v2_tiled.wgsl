@@ -91,11 +91,12 @@ fn main(@builtin(global_invocation_id) gid: vec3u) {
 // 16 vec4 loads feed 64 dot products per step k, twice the 4 x 4 tile's ratio, and a quarter of
 // the invocations (each with fixed costs on a CPU adapter): 11-30% faster at M = 2048, K and N of
 // 32-96 (llvmpipe; the tiny models' products).
-fn store4(m: u32, n0: u32, v: vec4f) {
+// b: the bias of columns n0..n0+3, read once per invocation (unused without a bias).
+fn store4(m: u32, n0: u32, v: vec4f, b: vec4f) {
   if (m < p.M && n0 < p.N) {
     var s = v;
     if (p.has_bias == 1u) {
-      s += bias4[n0 / 4u];
+      s += b;
     }
     out4[(m * p.ldo + p.col + n0) / 4u] = s;
   }
@@ -174,20 +175,23 @@ fn main_vec4(@builtin(global_invocation_id) gid: vec3u) {
     c7l += vec4f(dot(x7, y0), dot(x7, y1), dot(x7, y2), dot(x7, y3));
     c7h += vec4f(dot(x7, y4), dot(x7, y5), dot(x7, y6), dot(x7, y7));
   }
-  store4(m0 + 0u, n0, c0l);
-  store4(m0 + 0u, n0 + 4u, c0h);
-  store4(m0 + 1u, n0, c1l);
-  store4(m0 + 1u, n0 + 4u, c1h);
-  store4(m0 + 2u, n0, c2l);
-  store4(m0 + 2u, n0 + 4u, c2h);
-  store4(m0 + 3u, n0, c3l);
-  store4(m0 + 3u, n0 + 4u, c3h);
-  store4(m0 + 4u, n0, c4l);
-  store4(m0 + 4u, n0 + 4u, c4h);
-  store4(m0 + 5u, n0, c5l);
-  store4(m0 + 5u, n0 + 4u, c5h);
-  store4(m0 + 6u, n0, c6l);
-  store4(m0 + 6u, n0 + 4u, c6h);
-  store4(m0 + 7u, n0, c7l);
-  store4(m0 + 7u, n0 + 4u, c7h);
+  // N % 4 == 0: the second group is wholly in or out (then a clamped copy, never stored).
+  let bl = bias4[n0 / 4u];
+  let bh = bias4[min(n0 + 4u, p.N - 4u) / 4u];
+  store4(m0 + 0u, n0, c0l, bl);
+  store4(m0 + 0u, n0 + 4u, c0h, bh);
+  store4(m0 + 1u, n0, c1l, bl);
+  store4(m0 + 1u, n0 + 4u, c1h, bh);
+  store4(m0 + 2u, n0, c2l, bl);
+  store4(m0 + 2u, n0 + 4u, c2h, bh);
+  store4(m0 + 3u, n0, c3l, bl);
+  store4(m0 + 3u, n0 + 4u, c3h, bh);
+  store4(m0 + 4u, n0, c4l, bl);
+  store4(m0 + 4u, n0 + 4u, c4h, bh);
+  store4(m0 + 5u, n0, c5l, bl);
+  store4(m0 + 5u, n0 + 4u, c5h, bh);
+  store4(m0 + 6u, n0, c6l, bl);
+  store4(m0 + 6u, n0 + 4u, c6h, bh);
+  store4(m0 + 7u, n0, c7l, bl);
+  store4(m0 + 7u, n0 + 4u, c7h, bh);
 }
