@@ -4,6 +4,7 @@
  * half-written file, and an interrupted write leaves only the temporary file behind.
  */
 import { dirname } from "node:path";
+import { asFsUserError } from "./outputs.ts";
 
 /** The temporary name a write to `path` goes through (same directory, so rename is atomic). */
 export function tempPathFor(path: string): string {
@@ -13,15 +14,22 @@ export function tempPathFor(path: string): string {
 /**
  * Streams into `path` atomically: `write` gets an open file (positioned at 0) and may write to it
  * in as many pieces as it likes; on success the file is synced and renamed over `path`, on failure
- * the temporary file is removed and the error rethrown. Missing parent directories are created.
+ * the temporary file is removed and the error rethrown (a file-system failure such as a read-only
+ * directory or a full disk as a one-line UserError naming `path`). Missing parent directories are
+ * created.
  */
 export async function writeFileAtomicWith(
   path: string,
   write: (file: Deno.FsFile) => Promise<void>,
 ): Promise<void> {
-  await Deno.mkdir(dirname(path), { recursive: true });
   const tmp = tempPathFor(path);
-  const file = await Deno.open(tmp, { write: true, create: true, truncate: true });
+  let file: Deno.FsFile;
+  try {
+    await Deno.mkdir(dirname(path), { recursive: true });
+    file = await Deno.open(tmp, { write: true, create: true, truncate: true });
+  } catch (err) {
+    throw asFsUserError(err, path, "choose a writable location");
+  }
   let closed = false;
   try {
     await write(file);
@@ -32,7 +40,7 @@ export async function writeFileAtomicWith(
   } catch (err) {
     if (!closed) file.close();
     await Deno.remove(tmp).catch(() => {});
-    throw err;
+    throw asFsUserError(err, path, "choose a writable location");
   }
 }
 

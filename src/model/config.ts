@@ -35,3 +35,26 @@ export function prefix(cfg: ModelConfig): string {
 export function maxSequenceLength(cfg: ModelConfig): number {
   return cfg.maxPositions - (cfg.modelType === "roberta" ? cfg.padTokenId + 1 : 0);
 }
+
+/** The default `--max-length` of every command: 128 tokens, or fewer where the positions end. */
+export const DEFAULT_MAX_LENGTH = 128;
+
+/**
+ * The tokens per text a command runs with: `requested` (an explicit flag or config value) when it
+ * fits the model's positions, else `DEFAULT_MAX_LENGTH` capped at what the positions allow.
+ * Returns a problem string (for the caller's UserError) when an explicit value does not fit.
+ */
+export function resolveMaxLength(
+  cfg: ModelConfig,
+  requested: number | undefined,
+): { maxLength: number } | { problem: string } {
+  const limit = maxSequenceLength(cfg);
+  if (requested === undefined) return { maxLength: Math.min(DEFAULT_MAX_LENGTH, limit) };
+  if (requested > limit) {
+    return {
+      problem: `--max-length ${requested} exceeds the ${limit} tokens the model's positions ` +
+        `allow; pass --max-length ${limit} or less (or leave it out)`,
+    };
+  }
+  return { maxLength: requested };
+}

@@ -1,0 +1,71 @@
+/**
+ * Output locations checked before long work starts, and file-system failures in words.
+ *
+ * A command calls `checkOutputFile` / `checkOutputDir` for every place it will write (its `--out`,
+ * `--report`, `--cache-dir`, ...) before it loads a model or scores anything: the check creates the
+ * missing parent directories and writes and removes a probe file where the output will go, so a
+ * read-only directory, a path that is a directory, or a parent that cannot exist is a one-line
+ * UserError at once rather than a stack trace after hours of work.
+ */
+import { dirname, join } from "node:path";
+import { UserError } from "../errors.ts";
+
+/** Words for a file-system error (Deno's error classes and the OS codes they carry). */
+export function fsProblem(e: unknown): string | undefined {
+  const code = (e as { code?: string })?.code;
+  if (code === "EROFS") return "read-only file system";
+  if (code === "EFBIG") return "file too large for this file system or the file-size limit";
+  if (code === "ENOSPC") return "no space left on the device";
+  if (code === "EDQUOT") return "disk quota exceeded";
+  if (code === "ENAMETOOLONG") return "file name too long";
+  if (e instanceof Deno.errors.PermissionDenied) return "permission denied";
+  if (e instanceof Deno.errors.IsADirectory) return "is a directory";
+  if (e instanceof Deno.errors.NotADirectory) return "a part of the path is not a directory";
+  if (e instanceof Deno.errors.NotFound) return "the directory does not exist";
+  if (e instanceof Deno.errors.AlreadyExists) return "already exists";
+  if (code && /^E[A-Z]+$/.test(code)) return `${(e as Error).message}`;
+  return undefined;
+}
+
+/** `e` as a UserError naming `what` (e.g. "--out runs/x.jsonl") when it is a file-system error. */
+export function asFsUserError(e: unknown, what: string, fix: string): unknown {
+  const problem = fsProblem(e);
+  if (problem === undefined || e instanceof UserError) return e;
+  return new UserError(`${what}: cannot write (${problem}); ${fix}`);
+}
+
+const FIX = "choose a writable location";
+
+async function probe(dir: string, what: string): Promise<void> {
+  const file = join(dir, `.l3mask-probe-${Deno.pid}-${crypto.randomUUID().slice(0, 8)}`);
+  try {
+    await Deno.mkdir(dir, { recursive: true });
+    await Deno.writeTextFile(file, "probe");
+  } catch (e) {
+    throw asFsUserError(e, what, FIX);
+  } finally {
+    await Deno.remove(file).catch(() => {});
+  }
+}
+
+/** `path` will be written as a file by `flag` (e.g. "--out"): it must not be a directory. */
+export async function checkOutputFile(path: string, flag: string): Promise<void> {
+  const what = `${flag} ${path}`;
+  const st = await Deno.stat(path).catch(() => null);
+  if (st?.isDirectory) {
+    throw new UserError(`${what}: is a directory; ${flag} takes a file name`);
+  }
+  await probe(dirname(path), what);
+  if (st) {
+    // An existing file is replaced by rename; it must not be a non-regular file we cannot replace.
+    if (!st.isFile) throw new UserError(`${what}: exists and is not a regular file; ${FIX}`);
+  }
+}
+
+/** `path` will hold files written by `flag`: it is created if missing and must be writable. */
+export async function checkOutputDir(path: string, flag: string): Promise<void> {
+  const what = `${flag} ${path}`;
+  const st = await Deno.stat(path).catch(() => null);
+  if (st && !st.isDirectory) throw new UserError(`${what}: exists and is not a directory; ${FIX}`);
+  await probe(path, what);
+}
