@@ -1,11 +1,13 @@
 // adamw_multi: adamw_step (see there for the update and its order of operations) on up to 6
-// tensors in one dispatch, so an optimizer step costs ceil(tensors / 6) dispatches instead of one
-// per tensor. Slot j holds tensor j: p{j}, m{j}, v{j} updated in place from g{j}; its n[j]
+// tensors in one dispatch, so an optimizer step costs ceil(tensors / slots) dispatches instead of
+// one per tensor. Slot j holds tensor j: p{j}, m{j}, v{j} updated in place from g{j}; its n[j]
 // elements are covered by the workgroups start[j] .. start[j + 1] - 1 (start[count] = the total;
 // workgroups never straddle two tensors). Slot j's decoupled decay is lr_wd[j] (0 for biases and
 // LayerNorm weights). Unused slots are bound to distinct dummy buffers and never touched.
-// Buffers: for j = 0..5: p{j} (n[j]) read_write, g{j} (n[j]) read, m{j}, v{j} (n[j]) read_write;
-// then scale (>= 1) read (bound to g0 and ignored when use_scale = 0).
+// Entry points: `main` takes 6 slots (25 storage bindings), `main3` 3 slots (bindings 1..13, for
+// adapters with 16 storage buffers per stage); a tensor's update is the same in both.
+// Buffers: scale (>= 1) read (bound to g0 and ignored when use_scale = 0); then for each slot j:
+// p{j} (n[j]) read_write, g{j} (n[j]) read, m{j}, v{j} (n[j]) read_write.
 // Dispatch: grid1d(start[count], WG); workgroup index wid.x + wid.y * num_workgroups.x.
 struct Params {
   count: u32,
@@ -27,31 +29,31 @@ struct Params {
   eps: f32,
 }
 @group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read_write> p0: array<f32>;
-@group(0) @binding(2) var<storage, read> g0: array<f32>;
-@group(0) @binding(3) var<storage, read_write> m0: array<f32>;
-@group(0) @binding(4) var<storage, read_write> v0: array<f32>;
-@group(0) @binding(5) var<storage, read_write> p1: array<f32>;
-@group(0) @binding(6) var<storage, read> g1: array<f32>;
-@group(0) @binding(7) var<storage, read_write> m1: array<f32>;
-@group(0) @binding(8) var<storage, read_write> v1: array<f32>;
-@group(0) @binding(9) var<storage, read_write> p2: array<f32>;
-@group(0) @binding(10) var<storage, read> g2: array<f32>;
-@group(0) @binding(11) var<storage, read_write> m2: array<f32>;
-@group(0) @binding(12) var<storage, read_write> v2: array<f32>;
-@group(0) @binding(13) var<storage, read_write> p3: array<f32>;
-@group(0) @binding(14) var<storage, read> g3: array<f32>;
-@group(0) @binding(15) var<storage, read_write> m3: array<f32>;
-@group(0) @binding(16) var<storage, read_write> v3: array<f32>;
-@group(0) @binding(17) var<storage, read_write> p4: array<f32>;
-@group(0) @binding(18) var<storage, read> g4: array<f32>;
-@group(0) @binding(19) var<storage, read_write> m4: array<f32>;
-@group(0) @binding(20) var<storage, read_write> v4: array<f32>;
-@group(0) @binding(21) var<storage, read_write> p5: array<f32>;
-@group(0) @binding(22) var<storage, read> g5: array<f32>;
-@group(0) @binding(23) var<storage, read_write> m5: array<f32>;
-@group(0) @binding(24) var<storage, read_write> v5: array<f32>;
-@group(0) @binding(25) var<storage, read> scale: array<f32>;
+@group(0) @binding(1) var<storage, read> scale: array<f32>;
+@group(0) @binding(2) var<storage, read_write> p0: array<f32>;
+@group(0) @binding(3) var<storage, read> g0: array<f32>;
+@group(0) @binding(4) var<storage, read_write> m0: array<f32>;
+@group(0) @binding(5) var<storage, read_write> v0: array<f32>;
+@group(0) @binding(6) var<storage, read_write> p1: array<f32>;
+@group(0) @binding(7) var<storage, read> g1: array<f32>;
+@group(0) @binding(8) var<storage, read_write> m1: array<f32>;
+@group(0) @binding(9) var<storage, read_write> v1: array<f32>;
+@group(0) @binding(10) var<storage, read_write> p2: array<f32>;
+@group(0) @binding(11) var<storage, read> g2: array<f32>;
+@group(0) @binding(12) var<storage, read_write> m2: array<f32>;
+@group(0) @binding(13) var<storage, read_write> v2: array<f32>;
+@group(0) @binding(14) var<storage, read_write> p3: array<f32>;
+@group(0) @binding(15) var<storage, read> g3: array<f32>;
+@group(0) @binding(16) var<storage, read_write> m3: array<f32>;
+@group(0) @binding(17) var<storage, read_write> v3: array<f32>;
+@group(0) @binding(18) var<storage, read_write> p4: array<f32>;
+@group(0) @binding(19) var<storage, read> g4: array<f32>;
+@group(0) @binding(20) var<storage, read_write> m4: array<f32>;
+@group(0) @binding(21) var<storage, read_write> v4: array<f32>;
+@group(0) @binding(22) var<storage, read_write> p5: array<f32>;
+@group(0) @binding(23) var<storage, read> g5: array<f32>;
+@group(0) @binding(24) var<storage, read_write> m5: array<f32>;
+@group(0) @binding(25) var<storage, read_write> v5: array<f32>;
 override WG: u32 = 256u;
 
 fn start(j: u32) -> u32 {
@@ -77,20 +79,33 @@ fn update(w0: f32, g: f32, m0: f32, v0: f32, lr_wd: f32) -> vec3f {
   return vec3f(w - p.step_size * (m1 / (sqrt(v1) / p.bc2_sqrt + p.eps)), m1, v1);
 }
 
+// The slot and element index of this invocation, or slot 6 when it has no element.
+fn locate(lid: vec3u, wid: vec3u, nwg: vec3u) -> vec2u {
+  let wg = wid.x + wid.y * nwg.x;
+  if (wg >= start(p.count)) { return vec2u(6u, 0u); }
+  var j = 0u;
+  while (j + 1u < p.count && wg >= start(j + 1u)) { j++; }
+  let i = (wg - start(j)) * WG + lid.x;
+  if (i >= count_of(j)) { return vec2u(6u, 0u); }
+  return vec2u(j, i);
+}
+
+fn grad_scale() -> f32 {
+  if (p.use_scale != 0u) { return scale[0]; }
+  return 1.0;
+}
+
 @compute @workgroup_size(WG)
 fn main(
   @builtin(local_invocation_id) lid: vec3u,
   @builtin(workgroup_id) wid: vec3u,
   @builtin(num_workgroups) nwg: vec3u,
 ) {
-  let wg = wid.x + wid.y * nwg.x;
-  if (wg >= start(p.count)) { return; }
-  var j = 0u;
-  while (j + 1u < p.count && wg >= start(j + 1u)) { j++; }
-  let i = (wg - start(j)) * WG + lid.x;
-  if (i >= count_of(j)) { return; }
-  var s = 1.0;
-  if (p.use_scale != 0u) { s = scale[0]; }
+  let at = locate(lid, wid, nwg);
+  let j = at.x;
+  let i = at.y;
+  if (j >= 6u) { return; }
+  let s = grad_scale();
   let lr_wd = decay_of(j);
   switch j {
     case 0u: {
@@ -128,6 +143,41 @@ fn main(
       p5[i] = r.x;
       m5[i] = r.y;
       v5[i] = r.z;
+    }
+    default: {}
+  }
+}
+
+@compute @workgroup_size(WG)
+fn main3(
+  @builtin(local_invocation_id) lid: vec3u,
+  @builtin(workgroup_id) wid: vec3u,
+  @builtin(num_workgroups) nwg: vec3u,
+) {
+  let at = locate(lid, wid, nwg);
+  let j = at.x;
+  let i = at.y;
+  if (j >= 3u) { return; }
+  let s = grad_scale();
+  let lr_wd = decay_of(j);
+  switch j {
+    case 0u: {
+      let r = update(p0[i], g0[i] * s, m0[i], v0[i], lr_wd);
+      p0[i] = r.x;
+      m0[i] = r.y;
+      v0[i] = r.z;
+    }
+    case 1u: {
+      let r = update(p1[i], g1[i] * s, m1[i], v1[i], lr_wd);
+      p1[i] = r.x;
+      m1[i] = r.y;
+      v1[i] = r.z;
+    }
+    case 2u: {
+      let r = update(p2[i], g2[i] * s, m2[i], v2[i], lr_wd);
+      p2[i] = r.x;
+      m2[i] = r.y;
+      v2[i] = r.z;
     }
     default: {}
   }

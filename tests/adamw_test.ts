@@ -1,8 +1,8 @@
 import * as cpu from "../src/cpu/adamw.ts";
 import * as cpuNorm from "../src/cpu/norm.ts";
-import type { GpuContext } from "../src/gpu/context.ts";
 import type { GpuTensor } from "../src/gpu/tensor.ts";
-import { ADAMW_SLOTS, adamwMany, adamwStep } from "../src/kernels/adamw.ts";
+import { adamwMany, adamwSlots, adamwStep } from "../src/kernels/adamw.ts";
+import { createContext, type GpuContext } from "../src/gpu/context.ts";
 import { globalNormClip } from "../src/kernels/norm.ts";
 import { assertClose, f64, gpuTest, randn } from "./util.ts";
 
@@ -207,60 +207,94 @@ gpuTest("adamwStep rejects aliased buffers", (ctx) => {
   if (!threw) throw new Error("param === grad was accepted");
 });
 
-gpuTest(
-  "adamwMany: 13 tensors (3 dispatches, a partial one) equal one adamwStep each, bit for bit",
-  async (ctx) => {
-    // Sizes around the 256-element workgroups, mixed decay, a device clip factor, 3 steps.
-    const sizes = [1, 255, 256, 257, 3000, 7, 512, 1023, 64, 100000, 5, 9, 300];
-    if (sizes.length <= 2 * ADAMW_SLOTS) throw new Error("the test must span a partial dispatch");
-    const decay = sizes.map((_, i) => (i % 3 === 0 ? 0 : 0.01 * (i + 1)));
-    const init = sizes.map((n, i) => {
-      const v = randn(n, 40 + i, 0.1);
-      return {
-        p: randn(n, i),
-        g: randn(n, 20 + i),
-        m: randn(n, 30 + i, 0.1),
-        v: v.map((x) => x * x),
-      };
-    });
-    const scale = ctx.upload(new Float32Array([0.37]));
-    const make = () =>
-      init.map((x, i) => ({
-        param: ctx.upload(x.p),
-        grad: ctx.upload(x.g),
-        m: ctx.upload(x.m),
-        v: ctx.upload(x.v),
-        weightDecay: decay[i],
-      }));
-    const many = make(), one = make();
-    const dims = { lr: 1e-3, beta1: 0.9, beta2: 0.98, eps: 1e-6, gradScale: scale };
-    for (let step = 1; step <= 3; step++) {
-      const before = ctx.dispatchCount;
-      adamwMany(ctx, many, { ...dims, step });
-      if (ctx.dispatchCount - before !== Math.ceil(sizes.length / ADAMW_SLOTS)) {
-        throw new Error(`adamwMany used ${ctx.dispatchCount - before} dispatches`);
-      }
-      for (const t of one) {
-        adamwStep(ctx, t.param, t.grad, t.m, t.v, {
-          ...dims,
-          step,
-          n: t.param.numel,
-          weightDecay: t.weightDecay,
-        });
-      }
+/**
+ * adamwMany on 13 tensors equals one adamwStep each, bit for bit, with ceil(13 / slots) dispatches
+ * for the slots `ctx` allows (a partial dispatch included), or 13 single steps without slots.
+ */
+async function checkAdamwMany(ctx: GpuContext): Promise<void> {
+  // Sizes around the 256-element workgroups, mixed decay, a device clip factor, 3 steps.
+  const sizes = [1, 255, 256, 257, 3000, 7, 512, 1023, 64, 100000, 5, 9, 300];
+  const slots = adamwSlots(ctx);
+  if (slots && sizes.length % slots === 0) throw new Error("the test must span a partial dispatch");
+  const decay = sizes.map((_, i) => (i % 3 === 0 ? 0 : 0.01 * (i + 1)));
+  const init = sizes.map((n, i) => {
+    const v = randn(n, 40 + i, 0.1);
+    return {
+      p: randn(n, i),
+      g: randn(n, 20 + i),
+      m: randn(n, 30 + i, 0.1),
+      v: v.map((x) => x * x),
+    };
+  });
+  const scale = ctx.upload(new Float32Array([0.37]));
+  const make = () =>
+    init.map((x, i) => ({
+      param: ctx.upload(x.p),
+      grad: ctx.upload(x.g),
+      m: ctx.upload(x.m),
+      v: ctx.upload(x.v),
+      weightDecay: decay[i],
+    }));
+  const many = make(), one = make();
+  const dims = { lr: 1e-3, beta1: 0.9, beta2: 0.98, eps: 1e-6, gradScale: scale };
+  const want = slots ? Math.ceil(sizes.length / slots) : sizes.length;
+  for (let step = 1; step <= 3; step++) {
+    const before = ctx.dispatchCount;
+    adamwMany(ctx, many, { ...dims, step });
+    if (ctx.dispatchCount - before !== want) {
+      throw new Error(
+        `adamwMany used ${ctx.dispatchCount - before} dispatches, want ${want} ` +
+          `(${slots} slots for ${ctx.maxStorageBuffers} storage buffers)`,
+      );
     }
-    const got = await ctx.readMany(many.flatMap((t) => [t.param, t.m, t.v]));
-    const want = await ctx.readMany(one.flatMap((t) => [t.param, t.m, t.v]));
-    got.forEach((g, k) =>
-      assertClose(g, want[k], { atol: 0, rtol: 0, label: `tensor ${Math.floor(k / 3)}.${k % 3}` })
-    );
-    // And every tensor moved (a slot left untouched would also differ from its start).
-    const p0 = await ctx.readMany(many.map((t) => t.param));
-    p0.forEach((p, i) => {
-      if (p.every((x, j) => x === init[i].p[j])) throw new Error(`tensor ${i} was not updated`);
-    });
-  },
+    for (const t of one) {
+      adamwStep(ctx, t.param, t.grad, t.m, t.v, {
+        ...dims,
+        step,
+        n: t.param.numel,
+        weightDecay: t.weightDecay,
+      });
+    }
+  }
+  const got = await ctx.readMany(many.flatMap((t) => [t.param, t.m, t.v]));
+  const expected = await ctx.readMany(one.flatMap((t) => [t.param, t.m, t.v]));
+  got.forEach((g, k) =>
+    assertClose(g, expected[k], {
+      atol: 0,
+      rtol: 0,
+      label: `${slots} slots: tensor ${Math.floor(k / 3)}.${k % 3}`,
+    })
+  );
+  // And every tensor moved (a slot left untouched would also differ from its start).
+  const p0 = await ctx.readMany(many.map((t) => t.param));
+  p0.forEach((p, i) => {
+    if (p.every((x, j) => x === init[i].p[j])) throw new Error(`tensor ${i} was not updated`);
+  });
+}
+
+gpuTest(
+  "adamwMany on this adapter: its slots per dispatch, bit-identical to adamwStep",
+  (ctx) => checkAdamwMany(ctx),
 );
+
+for (const buffers of [16, 12]) {
+  Deno.test({
+    name: `adamwMany with ${buffers} storage buffers (${
+      buffers >= 13 ? "3-slot main3" : "one step per tensor"
+    }), bit-identical to adamwStep`,
+    sanitizeResources: false,
+    sanitizeOps: false,
+    fn: async () => {
+      const ctx = await createContext({ maxStorageBuffers: buffers });
+      try {
+        if (adamwSlots(ctx) !== (buffers >= 13 ? 3 : 0)) throw new Error("wrong slot count");
+        await checkAdamwMany(ctx);
+      } finally {
+        ctx.destroy();
+      }
+    },
+  });
+}
 
 gpuTest(
   "fillMany sets every element of 11 tensors (two dispatches) and nothing else",

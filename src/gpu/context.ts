@@ -14,6 +14,11 @@ import { GpuTensor } from "./tensor.ts";
 export interface ContextOptions {
   /** Pretend the adapter allows at most this many bytes per storage binding (tests of splitting). */
   maxBindingBytes?: number;
+  /**
+   * Pretend the adapter allows at most this many storage buffers per shader stage (tests of the
+   * paths that adapters with fewer bindings take, e.g. GL llvmpipe's 16).
+   */
+  maxStorageBuffers?: number;
   /** Prefer a low-power or high-performance adapter. */
   powerPreference?: GPUPowerPreference;
 }
@@ -63,6 +68,11 @@ export class GpuContext {
   readonly limits: GPUSupportedLimits;
   /** Largest storage binding in bytes (the adapter's, or a smaller test override). */
   readonly maxBindingBytes: number;
+  /**
+   * Storage buffers one shader stage may bind (the adapter's, or a smaller test override): kernels
+   * with a multi-tensor variant pick it from this.
+   */
+  readonly maxStorageBuffers: number;
   readonly pool: BufferPool;
   readonly pipelines: PipelineCache;
   private encoder: GPUCommandEncoder | null = null;
@@ -88,11 +98,20 @@ export class GpuContext {
   /** When set, sees every recorded dispatch (bench/profile.ts replays them one by one). */
   recorder: ((d: RecordedDispatch) => void) | null = null;
 
-  constructor(device: GPUDevice, adapter: AdapterSummary, maxBindingBytes: number) {
+  constructor(
+    device: GPUDevice,
+    adapter: AdapterSummary,
+    maxBindingBytes: number,
+    maxStorageBuffers = device.limits.maxStorageBuffersPerShaderStage,
+  ) {
     this.device = device;
     this.adapter = adapter;
     this.limits = device.limits;
     this.maxBindingBytes = maxBindingBytes;
+    this.maxStorageBuffers = Math.min(
+      maxStorageBuffers,
+      device.limits.maxStorageBuffersPerShaderStage,
+    );
     this.pool = new BufferPool(device);
     this.pipelines = new PipelineCache(device, SHADERS);
     this.uniformArena = device.createBuffer({
@@ -163,7 +182,7 @@ export class GpuContext {
    * tensors per dispatch (one dispatch per tensor where the adapter has too few bindings).
    */
   fillMany(ts: GpuTensor[], value: number): void {
-    if (this.limits.maxStorageBuffersPerShaderStage < FILL_SLOTS) {
+    if (this.maxStorageBuffers < FILL_SLOTS) {
       for (const t of ts) this.fill(t, value);
       return;
     }
@@ -467,5 +486,10 @@ export async function createContext(opts: ContextOptions = {}): Promise<GpuConte
     isFallback: Boolean((info as any).isFallbackAdapter ?? (adapter as any).isFallbackAdapter),
   };
   const limit = Math.min(device.limits.maxStorageBufferBindingSize, device.limits.maxBufferSize);
-  return new GpuContext(device, summary, Math.min(limit, opts.maxBindingBytes ?? limit));
+  return new GpuContext(
+    device,
+    summary,
+    Math.min(limit, opts.maxBindingBytes ?? limit),
+    opts.maxStorageBuffers,
+  );
 }

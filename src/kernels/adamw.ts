@@ -25,8 +25,20 @@ export function adamwConstants(dims: AdamWDims): number[] {
   return [lr * weightDecay, lr / bias1, Math.sqrt(bias2), beta1, beta2, 1 - beta1, 1 - beta2, eps];
 }
 
-/** Tensors per adamw_multi dispatch (4 bindings each, plus the scale). */
+/** Tensors per adamw_multi dispatch at most (4 bindings each, plus the scale). */
 export const ADAMW_SLOTS = 6;
+
+/**
+ * Tensors per adamw_multi dispatch on this adapter: 6 (entry point `main`, 25 storage bindings)
+ * where it allows them, 3 (`main3`, 13 bindings: GL llvmpipe has 16), else 0 (one adamwStep per
+ * tensor).
+ */
+export function adamwSlots(ctx: GpuContext): 0 | 3 | 6 {
+  const have = ctx.maxStorageBuffers;
+  if (have >= 4 * 6 + 1) return 6;
+  if (have >= 4 * 3 + 1) return 3;
+  return 0;
+}
 
 /** One tensor of a multi-tensor AdamW step: its own decoupled weight decay. */
 export interface AdamWTensor {
@@ -39,16 +51,16 @@ export interface AdamWTensor {
 
 /**
  * adamwStep on many tensors with the same lr, betas, eps, step and gradScale (a parameter
- * group): shaders/adamw_multi.wgsl, ADAMW_SLOTS tensors per dispatch, with results identical to
- * one adamwStep per tensor (which it falls back to where the adapter has too few bindings).
+ * group): shaders/adamw_multi.wgsl, adamwSlots(ctx) tensors per dispatch, with results identical
+ * to one adamwStep per tensor (which it falls back to where the adapter has too few bindings).
  */
 export function adamwMany(
   ctx: GpuContext,
   items: AdamWTensor[],
   dims: Omit<AdamWDims, "n" | "weightDecay">,
 ): void {
-  const bindings = 4 * ADAMW_SLOTS + 1;
-  if (ctx.limits.maxStorageBuffersPerShaderStage < bindings) {
+  const slots = adamwSlots(ctx);
+  if (slots === 0) {
     for (const it of items) {
       adamwStep(ctx, it.param, it.grad, it.m, it.v, {
         ...dims,
@@ -58,22 +70,21 @@ export function adamwMany(
     }
     return;
   }
-  const dummies = ctx.dummyTensors(3 * ADAMW_SLOTS + 1);
+  const dummies = ctx.dummyTensors(3 * slots + 1);
   const [, ...shared] = adamwConstants({ ...dims, n: 0, weightDecay: 0 });
-  for (let first = 0; first < items.length; first += ADAMW_SLOTS) {
-    const group = items.slice(first, first + ADAMW_SLOTS);
-    const buffers: GpuTensor[] = [];
+  for (let first = 0; first < items.length; first += slots) {
+    const group = items.slice(first, first + slots);
+    const buffers: GpuTensor[] = [dims.gradScale ?? group[0].grad];
     const starts = [0];
     group.forEach((it) => {
       checkAdamW(it.param, it.grad, it.m, it.v, it.param.numel, dims.gradScale);
       buffers.push(it.param, it.grad, it.m, it.v);
       starts.push(starts[starts.length - 1] + Math.ceil(it.param.numel / WG));
     });
-    for (let j = group.length; j < ADAMW_SLOTS; j++) {
+    for (let j = group.length; j < slots; j++) {
       const d = 3 * j;
-      buffers.push(dummies[d], dummies[3 * ADAMW_SLOTS], dummies[d + 1], dummies[d + 2]);
+      buffers.push(dummies[d], dummies[3 * slots], dummies[d + 1], dummies[d + 2]);
     }
-    buffers.push(dims.gradScale ?? group[0].grad);
     const pad = (xs: number[], n: number) => [...xs, ...new Array(n - xs.length).fill(0)];
     ctx.run("adamw_multi", {
       buffers,
@@ -88,6 +99,7 @@ export function adamwMany(
       f32: [...pad(group.map((it) => dims.lr * it.weightDecay), 8), ...shared],
       workgroups: ctx.grid1d(starts[group.length], 1),
       overrides: { WG },
+      entryPoint: slots === 6 ? "main" : "main3",
     });
   }
 }

@@ -72,7 +72,7 @@ function groupParams(g: Group, numels: number[], vec4s: number): number[] {
 }
 
 function checkBindings(ctx: GpuContext, op: string): void {
-  const have = ctx.limits.maxStorageBuffersPerShaderStage;
+  const have = ctx.maxStorageBuffers;
   if (have < 16) {
     throw new Error(`${op}: needs 16 storage buffers per shader stage, the adapter allows ${have}`);
   }
