@@ -1,4 +1,5 @@
 /** `l3mask doctor`: the adapter, its limits and features, and a matmul self-check with GFLOP/s. */
+import { adapterReport } from "../gpu/adapters.ts";
 import { createContext, type GpuContext } from "../gpu/context.ts";
 import { UserError } from "../errors.ts";
 import { linearForward } from "../kernels/linear.ts";
@@ -7,7 +8,8 @@ import { parse } from "./args.ts";
 
 const USAGE = `Usage: l3mask doctor [--size N]
 
-Prints the WebGPU adapter (name, backend, fallback or not), its limits and features, then checks a
+Prints the WebGPU adapter that runs (a GPU, lavapipe or GL llvmpipe; fallback or not), whether this
+machine could run a faster one and how to get it, the adapter's limits and features, then checks a
 matmul against the CPU reference and prints its speed.
 
   --size N   square matmul size for the speed check (default 512)`;
@@ -34,7 +36,9 @@ export async function doctor(args: string[]): Promise<void> {
     throw new UserError((e as Error).message);
   }
   const a = ctx.adapter;
-  console.log(`adapter:   ${a.description}`);
+  const report = adapterReport(a, ctx.maxStorageBuffers);
+  console.log(`adapter:   ${report.running}`);
+  console.log(`faster:    ${report.advice ?? "none known on this machine"}`);
   console.log(`vendor:    ${a.vendor || "-"}   architecture: ${a.architecture || "-"}`);
   console.log(`fallback:  ${a.isFallback ? "yes (software adapter: expect CPU speed)" : "no"}`);
   console.log("limits:");

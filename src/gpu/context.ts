@@ -450,11 +450,37 @@ const NO_ADAPTER_HELP = "no WebGPU adapter found. Install a GPU driver with Vulk
   "Mesa's software rasterizers for a CPU adapter: `apt-get install mesa-vulkan-drivers` " +
   "(Debian/Ubuntu; llvmpipe through OpenGL/EGL also works). Then run `l3mask doctor`.";
 
+/**
+ * Gives the process a private XDG_RUNTIME_DIR when it has none (or a relative one): Mesa's Vulkan
+ * driver probes for a Wayland display while the adapter is enumerated, and libwayland prints
+ * "error: XDG_RUNTIME_DIR is invalid or not set" for every probe without one, although a
+ * compute-only tool needs no display. The directory is created with mode 0700 as the variable's
+ * specification asks; nothing is written there.
+ */
+function quietWindowSystemProbe(): void {
+  const current = Deno.env.get("XDG_RUNTIME_DIR");
+  if (current?.startsWith("/")) return;
+  const uid = Deno.uid() ?? 0;
+  const tmp = Deno.env.get("TMPDIR") || "/tmp";
+  let dir = `${tmp}/l3mask-runtime-${uid}`;
+  try {
+    Deno.mkdirSync(dir, { mode: 0o700 });
+  } catch (e) {
+    if (!(e instanceof Deno.errors.AlreadyExists)) return;
+    const st = Deno.statSync(dir);
+    if (!st.isDirectory || st.uid !== uid) {
+      dir = Deno.makeTempDirSync({ prefix: "l3mask-runtime-" });
+    }
+  }
+  Deno.env.set("XDG_RUNTIME_DIR", dir);
+}
+
 /** Acquire an adapter and a device with the adapter's maximum limits. */
 export async function createContext(opts: ContextOptions = {}): Promise<GpuContext> {
   if (typeof navigator === "undefined" || !navigator.gpu) {
     throw new Error(`WebGPU is not available in this runtime; ${NO_ADAPTER_HELP}`);
   }
+  quietWindowSystemProbe();
   const adapter = await navigator.gpu.requestAdapter({
     powerPreference: opts.powerPreference ?? "high-performance",
   });
