@@ -32,9 +32,7 @@ export async function runCli(
  * contains every string in `parts`, with no stack trace anywhere on stderr. Returns that line.
  */
 export function assertCliError(r: CliResult, command: string, parts: string[]): string {
-  const lines = r.stderr.split("\n").map((l) => l.replace(/\r?\x1b\[K/g, "")).filter((l) =>
-    l.trim() !== ""
-  );
+  const lines = r.stderr.split(/[\r\n]/).filter((l) => l.trim() !== "");
   const last = lines[lines.length - 1] ?? "";
   assert.equal(r.code, 2, `exit code ${r.code}; stderr:\n${r.stderr.slice(-1500)}`);
   assert.ok(
