@@ -1,7 +1,35 @@
-/** A progress line on stderr (count, rate, ETA), redrawn at most twice a second. */
+/**
+ * A progress line on stderr (count, rate, ETA). On a terminal it is redrawn in place at most twice
+ * a second; otherwise (a log file, a pipe) a new line is written at most every 5 seconds. Messages
+ * printed with `note` while a line is drawn appear above it, and the line is drawn again below.
+ */
+const TTY_INTERVAL_MS = 500;
+const LOG_INTERVAL_MS = 5000;
+
+const encoder = new TextEncoder();
+/** The line last drawn in place on a terminal, until finish(); null when none is showing. */
+let drawn: string | null = null;
+
+function isTerminal(): boolean {
+  try {
+    return Deno.stderr.isTerminal();
+  } catch {
+    return false;
+  }
+}
+
+/** Prints `msg` on stderr as its own line, above a progress line being redrawn on a terminal. */
+export function note(msg: string): void {
+  if (drawn !== null) {
+    Deno.stderr.writeSync(encoder.encode(`\r\x1b[K${msg}\n${drawn}`));
+  } else {
+    console.error(msg);
+  }
+}
+
 export class Progress {
   private readonly start = performance.now();
-  private last = 0;
+  private last = -Infinity;
   private readonly tty: boolean;
 
   /** `initial`: units already done when this run started (a resumed job): not counted in the rate. */
@@ -11,12 +39,12 @@ export class Progress {
     readonly unit: string,
     readonly initial = 0,
   ) {
-    this.tty = Deno.stderr.isTerminal();
+    this.tty = isTerminal();
   }
 
   update(done: number, extra = "", force = false): void {
     const now = performance.now();
-    if (!force && now - this.last < 500) return;
+    if (!force && now - this.last < (this.tty ? TTY_INTERVAL_MS : LOG_INTERVAL_MS)) return;
     this.last = now;
     const sec = (now - this.start) / 1000;
     const rate = (done - this.initial) / Math.max(sec, 1e-9);
@@ -27,13 +55,20 @@ export class Progress {
         rate.toFixed(1)
       } ${this.unit}/s, ` +
       `ETA ${formatDuration(eta)}${extra ? `, ${extra}` : ""}`;
-    const enc = new TextEncoder();
-    Deno.stderr.writeSync(enc.encode(this.tty ? `\r\x1b[K${line}` : `${line}\n`));
+    if (this.tty) {
+      drawn = line;
+      Deno.stderr.writeSync(encoder.encode(`\r\x1b[K${line}`));
+    } else {
+      Deno.stderr.writeSync(encoder.encode(`${line}\n`));
+    }
   }
 
   finish(done: number, extra = ""): void {
     this.update(done, extra, true);
-    if (this.tty) Deno.stderr.writeSync(new TextEncoder().encode("\n"));
+    if (this.tty) {
+      drawn = null;
+      Deno.stderr.writeSync(encoder.encode("\n"));
+    }
   }
 
   get elapsed(): number {
