@@ -1,16 +1,20 @@
 /** `l3mask score INPUT --model M`: PLT and mPLT per token (SPEC §2, §3, §7). */
+import { join } from "node:path";
 import { type DataFormat, readDataset } from "../data/read.ts";
 import { UserError } from "../errors.ts";
 import { createContext } from "../gpu/context.ts";
 import { writeFileAtomic } from "../io/atomic.ts";
+import { readHfConfig } from "../io/config.ts";
 import { resolveModel } from "../io/hub.ts";
+import { checkOutputDir, checkOutputFile } from "../io/outputs.ts";
 import { loadTokenizer } from "../io/tokenizer.ts";
 import type { Complement, Overflow } from "../mask/mplt.ts";
 import { loadCheckpoint } from "../model/weights.ts";
-import { maxSequenceLength } from "../model/config.ts";
+import { DEFAULT_MAX_LENGTH, resolveMaxLength } from "../model/config.ts";
 import { defaultPltCacheDir } from "../score/cache.ts";
 import { computePlt, textMaskProbs } from "../score/pipeline.ts";
 import { formatScoreCsv, formatScoreJsonl, type ScoredRow } from "../score/output.ts";
+import { asWriteUserError } from "../score/write_error.ts";
 import { VERSION } from "../version.ts";
 import { parse } from "./args.ts";
 import { choice, positiveInt, probability } from "./flags.ts";
@@ -25,7 +29,8 @@ model, and the L3Masking mask probabilities derived from it. INPUT is CSV, TSV o
   --format F           output: jsonl (default; one line per row, SPEC §7) or csv (one row per token)
   --out FILE           output file (default: stdout); written to a temporary file, then renamed
   --report FILE.html   also write a self-contained HTML heatmap report
-  --max-length N       tokens per text including specials (default 128)
+  --max-length N       tokens per text including specials (default ${DEFAULT_MAX_LENGTH}, or what the
+                       model's positions allow when fewer)
   --pbar P             mean mask probability (default 0.15)
   --complement C       one-minus (1 - PLT, default) or surprisal (-log PLT)
   --overflow O         redistribute (default) or clip (the reference code)
@@ -62,7 +67,9 @@ export async function score(args: string[]): Promise<void> {
   if (!values.model) throw new UserError("--model is required (a directory or a hub id)");
   const input = positionals[0];
   const format = choice(values.format ?? "jsonl", "--format", ["jsonl", "csv"] as const);
-  const maxLength = positiveInt(values["max-length"] ?? "128", "--max-length");
+  const requestedMaxLength = values["max-length"] === undefined
+    ? undefined
+    : positiveInt(values["max-length"], "--max-length");
   const pbar = probability(values.pbar ?? "0.15", "--pbar");
   const complement = choice(
     values.complement ?? "one-minus",
@@ -75,11 +82,7 @@ export async function score(args: string[]): Promise<void> {
     ["redistribute", "clip"] as const,
   ) as Overflow;
   const budgetTokens = positiveInt(values["batch-tokens"] ?? "8192", "--batch-tokens");
-  if (budgetTokens < maxLength) {
-    throw new UserError(
-      `--batch-tokens (${budgetTokens}) must be at least --max-length (${maxLength})`,
-    );
-  }
+  if (requestedMaxLength !== undefined) checkBudget(budgetTokens, requestedMaxLength, true);
   const inputFormat = values["input-format"]
     ? choice(
       values["input-format"],
@@ -87,6 +90,15 @@ export async function score(args: string[]): Promise<void> {
       ["csv", "tsv", "jsonl"] as const,
     ) as DataFormat
     : undefined;
+  if (values.out !== undefined && values.out === values.report) {
+    throw new UserError(`--out and --report are both ${values.out}; give them different files`);
+  }
+  const cacheDir = values["cache-dir"] ?? defaultPltCacheDir();
+
+  // Every place this run writes to, checked before the model is fetched or anything is scored.
+  if (values.out !== undefined) await checkOutputFile(values.out, "--out");
+  if (values.report !== undefined) await checkOutputFile(values.report, "--report");
+  await checkOutputDir(cacheDir, values["cache-dir"] ? "--cache-dir" : "the PLT cache");
 
   const data = await readDataset(input, {
     format: inputFormat,
@@ -97,17 +109,16 @@ export async function score(args: string[]): Promise<void> {
     offline: values.offline,
     progress: (m) => console.error(m),
   });
+  // The positions decide the default max length; config.json alone tells, before the weights load.
+  const resolved = resolveMaxLength(
+    (await readHfConfig(join(dir, "config.json"))).config,
+    requestedMaxLength,
+  );
+  if ("problem" in resolved) throw new UserError(`${values.model}: ${resolved.problem}`);
+  const maxLength = resolved.maxLength;
+  checkBudget(budgetTokens, maxLength, requestedMaxLength !== undefined);
   const tok = await loadTokenizer(dir);
   const model = await loadCheckpoint(dir, { mlm: true, classifier: false });
-  if (maxLength > maxSequenceLength(model.config)) {
-    throw new UserError(
-      `--max-length ${maxLength} exceeds the ${
-        maxSequenceLength(model.config)
-      } tokens ${values.model}'s positions allow; pass --max-length ${
-        maxSequenceLength(model.config)
-      }`,
-    );
-  }
   const ctx = await createContext().catch((e) => {
     throw new UserError((e as Error).message);
   });
@@ -115,7 +126,7 @@ export async function score(args: string[]): Promise<void> {
   const plt = await computePlt(ctx, model, tok, texts, {
     maxLength,
     budgetTokens,
-    cacheDir: values["cache-dir"] ?? defaultPltCacheDir(),
+    cacheDir,
     progress: true,
   });
   ctx.destroy();
@@ -141,11 +152,11 @@ export async function score(args: string[]): Promise<void> {
   if (data.notes.emptyText) notes.push(`${data.notes.emptyText} empty texts (no scored tokens)`);
   if (data.skipped.length) notes.push(`${data.skipped.length} bad rows skipped`);
   const body = format === "jsonl" ? formatScoreJsonl(rows) : formatScoreCsv(rows);
-  if (values.out) await writeFileAtomic(values.out, body);
-  else await Deno.stdout.write(new TextEncoder().encode(body));
+  // Both files are rendered before either is written, and each is written atomically.
+  let html: string | undefined;
   if (values.report) {
     const { renderScoreReport } = await import("../report/score_report.ts");
-    const html = renderScoreReport(rows, {
+    html = renderScoreReport(rows, {
       kind: tok.kind,
       settings: {
         model: values.model,
@@ -169,8 +180,32 @@ export async function score(args: string[]): Promise<void> {
         "wall time (s)": Number(plt.seconds.toFixed(1)),
       },
     });
-    await writeFileAtomic(values.report, html);
+  }
+  if (values.out) await writeOutput(values.out, "--out", body);
+  else await Deno.stdout.write(new TextEncoder().encode(body));
+  if (values.report && html !== undefined) {
+    await writeOutput(values.report, "--report", html);
     notes.push(`report: ${values.report}`);
   }
   console.error(`score: ${notes.join(", ")}${values.out ? `; wrote ${values.out}` : ""}`);
+}
+
+/** The batch must hold one whole text: `--batch-tokens` at least the max length. */
+function checkBudget(budgetTokens: number, maxLength: number, explicit: boolean): void {
+  if (budgetTokens >= maxLength) return;
+  throw new UserError(
+    `--batch-tokens (${budgetTokens}) must be at least ` +
+      (explicit
+        ? `--max-length (${maxLength})`
+        : `the max length (${maxLength}, the default for this model); pass --batch-tokens ${maxLength} or more, or a smaller --max-length`),
+  );
+}
+
+/** Writes `data` to `path` atomically; a failure is one line naming `flag`, no file left behind. */
+async function writeOutput(path: string, flag: string, data: string): Promise<void> {
+  try {
+    await writeFileAtomic(path, data);
+  } catch (e) {
+    throw asWriteUserError(e, `${flag} ${path}`, "choose a writable location");
+  }
 }

@@ -84,7 +84,7 @@ export function formatFromPath(path: string): DataFormat {
     if (lower.endsWith(ext)) return format;
   }
   throw new UserError(
-    `${path}: cannot tell the format from the file name; name it .csv, .tsv or .jsonl, or pass --format csv|tsv|jsonl`,
+    `${path}: cannot tell the format from the file name; name it .csv, .tsv or .jsonl, or pass --input-format csv|tsv|jsonl`,
   );
 }
 

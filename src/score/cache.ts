@@ -2,10 +2,26 @@
  * The PLT cache: per (model files, tokenizer, max length) one append-only JSONL file of
  * {k: sha256(text), logp: [...]} lines. A run appends each text as soon as its last copy is
  * scored, so an interrupted run resumes where it stopped and a finished one re-runs instantly;
- * `train` reads the same file for L3Masking. A torn last line (kill mid-write) is ignored.
+ * `train` reads the same file for L3Masking.
+ *
+ * Several processes may share a cache directory (two `score` runs, a `score` beside a `train`)
+ * and append to the same file at once. So the file is opened in append mode (O_APPEND) and never
+ * truncated, rewritten or written at an offset of our choosing, and each `put` is one write() of
+ * whole lines: on a local file system the kernel places every such write, complete, at the end of
+ * the file as it is at that moment, so the records of different processes interleave line by line
+ * and none overwrites another's. (The earlier scheme cut the torn tail it had read and wrote at its
+ * own offset, so a second process wrote over the first one's records.)
+ *
+ * A line can still be torn: a write cut short (a kill mid-write, a full disk, a short write
+ * finished by a second one) or a file system without atomic appends (NFS). The reader keeps every
+ * complete record and skips each line that is not one, with one warning on stderr for the file;
+ * the skipped texts are simply scored again. A writer that finds the file not ending in a newline
+ * starts its first write with one, so its records do not glue onto a torn tail. The same text
+ * appended by two processes is harmless: its first complete record is used.
  */
 import { join } from "node:path";
 import { readSafetensorsHeader } from "../io/safetensors.ts";
+import { asWriteUserError } from "./write_error.ts";
 
 export function defaultPltCacheDir(): string {
   const env = (k: string) => {
@@ -49,40 +65,68 @@ export async function modelFingerprint(dir: string, maxLength: number): Promise<
   )).slice(0, 32);
 }
 
+const KEY = /^[0-9a-f]{64}$/;
+const FIX = "choose a writable cache directory (--cache-dir, or L3MASK_PLT_CACHE)";
+
+/** A line's record, or undefined when it is not a complete one (torn, glued, not JSON). */
+function parseRecord(line: string): { k: string; logp: (number | null)[] } | undefined {
+  let o: unknown;
+  try {
+    o = JSON.parse(line);
+  } catch {
+    return undefined;
+  }
+  const r = o as { k?: unknown; logp?: unknown };
+  if (typeof r?.k !== "string" || !KEY.test(r.k) || !Array.isArray(r.logp)) return undefined;
+  if (!r.logp.every((x) => x === null || typeof x === "number")) return undefined;
+  return { k: r.k, logp: r.logp };
+}
+
+export interface PltCacheOptions {
+  /** Where the warning about skipped lines goes (default: stderr). */
+  warn?: (message: string) => void;
+}
+
 export class PltCache {
   private entries = new Map<string, (number | null)[]>();
   private file: Deno.FsFile | null = null;
+  /** The file did not end in a newline when read: the first append starts with one. */
+  private needsNewline = false;
 
   private constructor(readonly path: string) {}
 
-  static async open(dir: string, fingerprint: string): Promise<PltCache> {
-    await Deno.mkdir(dir, { recursive: true });
+  static async open(
+    dir: string,
+    fingerprint: string,
+    opts: PltCacheOptions = {},
+  ): Promise<PltCache> {
     const cache = new PltCache(join(dir, `${fingerprint}.jsonl`));
-    let text = "";
+    let bytes = new Uint8Array();
     try {
-      text = await Deno.readTextFile(cache.path);
+      await Deno.mkdir(dir, { recursive: true });
+      bytes = await Deno.readFile(cache.path).catch((e) => {
+        if (e instanceof Deno.errors.NotFound) return new Uint8Array();
+        throw e;
+      });
+      cache.file = await Deno.open(cache.path, { create: true, append: true });
     } catch (e) {
-      if (!(e instanceof Deno.errors.NotFound)) throw e;
+      throw asWriteUserError(e, `PLT cache ${cache.path}`, FIX);
     }
-    let good = 0;
-    for (const line of text.split("\n")) {
-      if (!line) continue;
-      try {
-        const o = JSON.parse(line);
-        if (typeof o.k === "string" && Array.isArray(o.logp)) {
-          cache.entries.set(o.k, o.logp);
-          good += line.length + 1;
-          continue;
-        }
-      } catch {
-        // a torn line from an interrupted write: dropped below
-      }
-      break;
+    cache.needsNewline = bytes.length > 0 && bytes[bytes.length - 1] !== 0x0a;
+    let skipped = 0;
+    for (const line of new TextDecoder().decode(bytes).split("\n")) {
+      if (!line.trim()) continue;
+      const record = parseRecord(line);
+      if (!record) skipped++;
+      else if (!cache.entries.has(record.k)) cache.entries.set(record.k, record.logp);
     }
-    cache.file = await Deno.open(cache.path, { create: true, write: true, read: true });
-    // Cut a torn tail so appends start on a clean line.
-    await cache.file.truncate(good);
-    await cache.file.seek(good, Deno.SeekMode.Start);
+    if (skipped) {
+      (opts.warn ?? console.error)(
+        `warning: PLT cache ${cache.path}: skipped ${skipped} unreadable line${
+          skipped === 1 ? "" : "s"
+        } (a write cut short or torn); their texts are scored again`,
+      );
+    }
     return cache;
   }
 
@@ -94,18 +138,30 @@ export class PltCache {
     return this.entries.get(key);
   }
 
-  /** Record texts' log-probabilities (null where unscored) and append them to the file. */
+  /**
+   * Record texts' log-probabilities (null where unscored) and append them to the file, all in one
+   * write (see the module header for why one).
+   */
   async put(items: { key: string; logp: (number | null)[] }[]): Promise<void> {
-    if (!items.length) return;
-    let chunk = "";
+    let chunk = this.needsNewline ? "\n" : "";
+    let records = 0;
     for (const { key, logp } of items) {
       if (this.entries.has(key)) continue;
       this.entries.set(key, logp);
       chunk += JSON.stringify({ k: key, logp }) + "\n";
+      records++;
     }
+    if (!records) return;
     const bytes = new TextEncoder().encode(chunk);
-    let off = 0;
-    while (off < bytes.length) off += await this.file!.write(bytes.subarray(off));
+    try {
+      // One write() in all but the rarest case; a short write is finished by another (the reader
+      // skips the line should a concurrent append land in between).
+      let off = 0;
+      while (off < bytes.length) off += await this.file!.write(bytes.subarray(off));
+    } catch (e) {
+      throw asWriteUserError(e, `PLT cache ${this.path}`, FIX);
+    }
+    this.needsNewline = false;
   }
 
   close(): void {
