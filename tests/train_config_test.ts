@@ -15,6 +15,7 @@ import {
   toYaml,
   TrainConfig,
   trainFlagOptions,
+  withValues,
 } from "../src/train/config.ts";
 
 function assert(cond: unknown, msg: string): asserts cond {
@@ -65,7 +66,6 @@ Deno.test("defaults equal SPEC §5/§6", () => {
     complement: "one-minus",
     overflow: "redistribute",
     batchTokens: 8192,
-    maxLength: 128,
     batchSize: 64,
     gradAccum: 1,
     mlmBatchSize: 64,
@@ -104,6 +104,7 @@ Deno.test("defaults equal SPEC §5/§6", () => {
       "cacheDir",
       "maxSteps",
       "maxTrainExamples",
+      "maxLength", // resolved from the model: min(128, its positions)
     ]
   ) {
     assert(!(k in c), `${k} is unset by default`);
@@ -169,7 +170,12 @@ Deno.test("every YAML in configs/ loads, validates and matches its embedded copy
       `--config ${builtin}`,
     );
   }
-  assertEquals(resolved["paper.yaml"], resolveConfig([DATA]), "paper.yaml = SPEC defaults");
+  // paper.yaml spells out max_length 128, which the defaults leave to the model (min(128, P)).
+  assertEquals(
+    resolved["paper.yaml"],
+    withValues(resolveConfig([DATA]), { maxLength: 128 }),
+    "paper.yaml = SPEC defaults",
+  );
   const ref = resolved["reference.yaml"];
   assertEquals(
     [
@@ -292,6 +298,36 @@ Deno.test("bad values name the source, key, value and what is expected", async (
   assert(
     !TrainConfig.safeParse({ model: "m", train: "t", dev: "d", learningRate: 1 }).success,
     "schema is strict",
+  );
+});
+
+Deno.test("max_length: unset means the model's default; an explicit value is still checked", async () => {
+  const unset = resolveConfig([DATA]);
+  assert(unset.maxLength === undefined, "unset by default");
+  assert(toYaml(unset).includes("max_length: null\n"), "config.yaml before resolution");
+  // batch_tokens is checked against an unset max_length only once the model is known (run.ts).
+  assert(
+    resolveConfig([DATA, { source: "x", values: { batch_tokens: 16 } }]).maxLength === undefined,
+    "small batch_tokens with max_length unset",
+  );
+  await expectUserError(() => resolveConfig([DATA, { source: "x", values: { max_length: 2 } }]), [
+    "x: max_length: expected an integer >= 3, got 2",
+  ]);
+  await expectUserError(
+    () => resolveConfig([DATA, { source: "x", values: { max_length: 64, batch_tokens: 16 } }]),
+    ["batch_tokens 16 must be at least max_length 64"],
+  );
+  // The resolved value, written into config.yaml, reads back as an explicit value.
+  const resolved = withValues(unset, { maxLength: 64 });
+  const back = fromResolvedYaml(toYaml(resolved), "run/config.yaml");
+  assertEquals(back, resolved, "round trip of the resolved value");
+  assertEquals(
+    Object.keys(resolved),
+    Object.keys(resolveConfig([DATA, {
+      source: "x",
+      values: { max_length: 64 },
+    }])),
+    "withValues keeps table order",
   );
 });
 
@@ -441,6 +477,8 @@ Deno.test("help lists every flag with its default, within 100 columns", () => {
     "betas row",
   );
   assert(/--model M +.*\(required\)/.test(help), "required row");
+  assert(help.includes("(default: min(128, the model's positions))"), "max_length default");
+  assert(!help.includes("Usage:"), "the command puts the Usage lines above the options");
   for (const line of help.split("\n")) {
     assert(line.length <= 100, `help line over 100 columns: ${line}`);
   }

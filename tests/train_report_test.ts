@@ -7,6 +7,7 @@
 import assert from "node:assert/strict";
 import {
   buildTimeline,
+  describeTruncation,
   type EvalRecord,
   formatDuration,
   MAX_POINTS,
@@ -347,4 +348,41 @@ Deno.test("helpers: EMA, tick labels, durations", () => {
   assert.equal(formatDuration(12.34), "12.3 s");
   assert.equal(formatDuration(247), "4 min 07 s");
   assert.equal(formatDuration(3 * 3600 + 5 * 60 + 10), "3 h 05 min");
+});
+
+Deno.test("truncation: the data event's counts per split reach the run table, not the charts", () => {
+  const truncation = {
+    max_length: 32,
+    texts: { train: 40, dev: 20, test: 10 },
+    truncated: { train: 3, dev: 0, test: 1 },
+  };
+  assert.equal(
+    describeTruncation(truncation),
+    "truncated to max_length 32: 3 of 40 train texts, 0 of 20 dev, 1 of 10 test",
+  );
+  assert.equal(
+    describeTruncation({
+      max_length: 64,
+      texts: { train: 8, dev: 4 },
+      truncated: { train: 0, dev: 0 },
+    }),
+    "no text truncated to max_length 64 (8 train, 4 dev)",
+  );
+  const event: MetricRecord = {
+    type: "event",
+    step: 0,
+    message: describeTruncation(truncation),
+    truncation,
+  };
+  const html = renderTrainReport([event, ...sampleRun({ steps: 100, mtl: true })], info("mtl"));
+  assert.ok(
+    section(html, "run").includes(
+      `<th scope="row">texts truncated to 32 tokens</th><td>train 3 of 40, dev 0 of 20, test 1 of 10</td>`,
+    ),
+    section(html, "run"),
+  );
+  assert.ok(section(html, "events").includes("3 of 40 train texts"), "listed with the events");
+  assert.doesNotMatch(section(html, "loss"), /truncated/, "no chart marker for the data event");
+  const none = renderTrainReport(sampleRun({ steps: 100, mtl: true }), info("mtl"));
+  assert.doesNotMatch(section(none, "run"), /truncated/, "older runs have no such row");
 });

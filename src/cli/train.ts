@@ -3,23 +3,28 @@ import { join } from "node:path";
 import { UserError } from "../errors.ts";
 import {
   configHelp,
+  type ConfigKey,
+  flagOf,
   flagsToValues,
   fromResolvedYaml,
   loadConfigFile,
   resolveConfig,
+  RESUME_KEYS,
   trainFlagOptions,
 } from "../train/config.ts";
-import { runTraining } from "../train/run.ts";
+import { runProgress, runTraining } from "../train/run.ts";
 import { parse } from "./args.ts";
 
-const USAGE = `Usage: l3mask train --model M --train F --dev F [--test F] [options]
-       l3mask train --resume RUN_DIR
+const RESUME_FLAGS = RESUME_KEYS.map(flagOf).join(" and ");
+
+const USAGE = `Usage: l3mask train --model M --train FILE --dev FILE [--test FILE] [options]
+       l3mask train --resume RUN_DIR [--offline] [--cache-dir DIR]
 
 Fine-tunes a classifier (stl), or a classifier with a masked-LM auxiliary task on the same
 training texts (mtl) whose masks are random (--masking rtm) or follow the vanilla model's
 token-wise pseudo-likelihood (--masking l3, L3Masking), with fixed or META-TARTAN task weights.
-Flags override the --config file; the resolved configuration is saved in RUN_DIR/config.yaml.
-
+The resolved configuration is saved in RUN_DIR/config.yaml; --out must be a new or empty
+directory, or an earlier run to replace with --overwrite.
 `;
 
 export async function train(args: string[]): Promise<void> {
@@ -30,16 +35,40 @@ export async function train(args: string[]): Promise<void> {
       ...trainFlagOptions(),
       config: { type: "string" },
       resume: { type: "string" },
+      overwrite: { type: "boolean" },
     },
-    USAGE +
-      configHelp([[
-        "--resume RUN_DIR",
-        "continue an interrupted run from its state/ (bit-identical)",
-      ]]),
+    USAGE + "\n" +
+      configHelp([
+        [
+          "--resume RUN_DIR",
+          "continue an interrupted run from its state/ (bit-identical) with the settings of " +
+          `its config.yaml; only ${RESUME_FLAGS} may be given with it. A finished run is ` +
+          "left as it is",
+        ],
+        ["--overwrite", "replace the earlier run in --out (its files are removed first)"],
+      ]),
   );
+  const flags = flagsToValues(values as Record<string, string | boolean>);
   let config;
   if (values.resume) {
     const dir = values.resume as string;
+    // The run continues as its config.yaml says; a flag that changed it would break the
+    // bit-identical continuation (and the record of what was run), so it is refused.
+    const changing = [
+      ...(values.config !== undefined ? ["--config"] : []),
+      ...(values.overwrite ? ["--overwrite"] : []),
+      ...Object.keys(flags).filter((k) => !RESUME_KEYS.includes(k as ConfigKey)).map((k) =>
+        flagOf(k as ConfigKey)
+      ),
+    ];
+    if (changing.length) {
+      throw new UserError(
+        `${changing.join(", ")}: not allowed with --resume, which continues ${dir} with the ` +
+          `settings of its config.yaml (only ${RESUME_FLAGS} may be given); to change ` +
+          `settings, start a new run with --config ${join(dir, "config.yaml")}, the new flags ` +
+          `and a new --out`,
+      );
+    }
     let text: string;
     try {
       text = await Deno.readTextFile(join(dir, "config.yaml"));
@@ -50,6 +79,25 @@ export async function train(args: string[]): Promise<void> {
     }
     config = fromResolvedYaml(text, join(dir, "config.yaml"));
     config.out = dir;
+    if (flags.offline !== undefined) config.offline = flags.offline as boolean;
+    if (flags.cache_dir !== undefined) config.cacheDir = flags.cache_dir as string;
+    const progress = await runProgress(dir);
+    if (progress?.done) {
+      // Resuming a finished run is not an error (a script may resume until done), but it
+      // must not score test again: say so and stop.
+      console.log(`run: ${dir}`);
+      console.log(
+        `finished already (${progress.step} step${progress.step === 1 ? "" : "s"}, best dev ` +
+          `${config.metric} ` +
+          `${fmt(progress.best)} at step ${progress.bestStep}); nothing to resume`,
+      );
+      console.log(
+        `to train again, start a new run: l3mask train --config ${
+          join(dir, "config.yaml")
+        } --out NEW_DIR`,
+      );
+      return;
+    }
   } else {
     const layers = [];
     if (values.config) {
@@ -58,16 +106,14 @@ export async function train(args: string[]): Promise<void> {
         values: await loadConfigFile(values.config as string),
       });
     }
-    layers.push({
-      source: "command line",
-      values: flagsToValues(values as Record<string, string | boolean>),
-      flags: true,
-    });
+    layers.push({ source: "command line", values: flags, flags: true });
     config = resolveConfig(layers);
     config.out ??= join("runs", new Date().toISOString().replace(/[:.]/g, "-"));
   }
-  const summary = await runTraining(config, { resume: Boolean(values.resume) });
-  const fmt = (x: number) => (Number.isFinite(x) ? x.toFixed(4) : String(x));
+  const summary = await runTraining(config, {
+    resume: Boolean(values.resume),
+    overwrite: Boolean(values.overwrite),
+  });
   console.log(`run: ${summary.outDir}`);
   console.log(`best dev ${config.metric}: ${fmt(summary.bestDev)} at step ${summary.bestStep}`);
   if (summary.dev) {
@@ -81,4 +127,8 @@ export async function train(args: string[]): Promise<void> {
     );
   }
   console.log(`steps: ${summary.steps}, wall time ${summary.seconds.toFixed(1)}s`);
+}
+
+function fmt(x: number): string {
+  return Number.isFinite(x) ? x.toFixed(4) : String(x);
 }

@@ -2,7 +2,7 @@
  * The run's `report.html` (SPEC §5): one self-contained file drawn from `metrics.jsonl` with the
  * run's settings and summary, loss curves (classification, MLM, dev), dev accuracy and macro-F1
  * with the best evaluation marked, META-TARTAN task weights, learning rates, gradient norms, the
- * final confusion matrix and the run's events.
+ * final confusion matrix, the texts cut to max_length per split and the run's events.
  *
  * Records are read as written, with two repairs: a resumed run replays the steps after its last
  * checkpoint, so a step (or evaluation) that is not after the previous one of its phase replaces
@@ -64,6 +64,35 @@ export interface EventRecord {
   type: "event";
   step: number;
   message: string;
+  /** On the data event a run logs at step 0: how many texts were cut to max_length tokens. */
+  truncation?: Truncation;
+}
+
+/** Texts per split, and how many of them were cut to `max_length` tokens (train after the cap). */
+export interface Truncation {
+  max_length: number;
+  texts: SplitCounts;
+  truncated: SplitCounts;
+}
+
+/** A count per split; `test` only when the run has a test split. */
+export interface SplitCounts {
+  train: number;
+  dev: number;
+  test?: number;
+}
+
+/** "truncated 3 of 40 train texts, 0 of 20 dev, 1 of 10 test to max_length 32" (or "none ..."). */
+export function describeTruncation(t: Truncation): string {
+  const splits = (["train", "dev", "test"] as const).filter((s) => t.texts[s] !== undefined);
+  const total = splits.reduce((n, s) => n + (t.truncated[s] ?? 0), 0);
+  if (total === 0) {
+    return `no text truncated to max_length ${t.max_length} (` +
+      splits.map((s) => `${t.texts[s]} ${s}`).join(", ") + ")";
+  }
+  return `truncated to max_length ${t.max_length}: ` +
+    splits.map((s, i) => `${t.truncated[s] ?? 0} of ${t.texts[s]} ${s}${i === 0 ? " texts" : ""}`)
+      .join(", ");
 }
 
 export type MetricRecord = StepRecord | EvalRecord | EventRecord;
@@ -292,6 +321,18 @@ function computedSummary(t: Timeline): [string, string | number][] {
   }
   const w = [...t.steps].reverse().find((s) => s.weights)?.weights;
   if (w) rows.push(["final task weights (cls / mlm)", `${w.cls.toFixed(3)} / ${w.mlm.toFixed(3)}`]);
+  const truncation = [...t.events].reverse().find((e) => e.truncation)?.truncation;
+  if (truncation) {
+    const splits = (["train", "dev", "test"] as const).filter((s) =>
+      truncation.texts[s] !== undefined
+    );
+    rows.push([
+      `texts truncated to ${truncation.max_length} tokens`,
+      splits.map((s) => `${s} ${truncation.truncated[s] ?? 0} of ${truncation.texts[s]}`).join(
+        ", ",
+      ),
+    ]);
+  }
   if (t.events.length) rows.push(["events", t.events.length]);
   return rows;
 }
@@ -318,6 +359,8 @@ function eventMarkers(t: Timeline) {
   const marks: { x: number; label?: string; title?: string }[] = [];
   if (t.finetuneStart !== undefined) marks.push({ x: t.finetuneStart, label: "fine-tuning" });
   for (const e of t.events) {
+    // The data event (truncation counts) is not a moment of the training: it stays off the charts.
+    if (e.truncation) continue;
     marks.push({ x: t.x.get(e)!, label: shortEvent(e.message), title: String(e.message) });
   }
   return marks;

@@ -180,7 +180,7 @@ const FIELDS = {
   max_train_examples: optional(int(1), {
     group: "data",
     arg: "N",
-    help: "train on the first N examples only (quick runs)",
+    help: "train on N examples drawn with the seed, in file order (quick runs)",
     unset: "all",
   }),
 
@@ -246,10 +246,11 @@ const FIELDS = {
   }),
 
   // batches and model
-  max_length: withDefault(int(3), 128, {
+  max_length: optional(int(3), {
     group: "batches and model",
     arg: "N",
-    help: "tokens per text including specials",
+    help: "tokens per text including specials; a run's config.yaml records the value used",
+    unset: "min(128, the model's positions)",
   }),
   batch_size: withDefault(int(1), 64, {
     group: "batches and model",
@@ -434,7 +435,9 @@ function crossFieldProblems(get: (key: ConfigKey) => unknown): Problem[] {
         } (each micro-batch takes mlm_batch_size / grad_accum MLM examples)`,
     });
   }
-  if ((get("batch_tokens") as number) < (get("max_length") as number)) {
+  // An unset max_length is resolved from the model (src/train/run.ts checks it there).
+  const maxLength = get("max_length") as number | undefined;
+  if (maxLength !== undefined && (get("batch_tokens") as number) < maxLength) {
     problems.push({
       keys: ["batch_tokens", "max_length"],
       message: (show) =>
@@ -791,6 +794,26 @@ export function toYaml(config: TrainConfig, header?: string): string {
   return lines.join("\n") + "\n";
 }
 
+/** `c` with some values replaced, its keys kept in table order (as resolveConfig orders them). */
+export function withValues(c: TrainConfig, values: Partial<TrainConfig>): TrainConfig {
+  const merged = { ...c, ...values } as Record<string, unknown>;
+  return Object.fromEntries(
+    CONFIG_KEYS.map(camel).filter((k) => merged[k] !== undefined).map((k) => [k, merged[k]]),
+  ) as TrainConfig;
+}
+
+/** The flag that sets `key`, as typed on the command line: `--encoder-lr`. */
+export function flagOf(key: ConfigKey): string {
+  return `--${kebab(key)}`;
+}
+
+/**
+ * Keys that may come with `--resume` on the command line: they say where files are found, not
+ * what the run computes (the PLT cache holds the same scores wherever it lives), so the resumed
+ * run stays bit-identical. Every other key is fixed by the run's config.yaml.
+ */
+export const RESUME_KEYS: readonly ConfigKey[] = ["offline", "cache_dir"];
+
 /** Reads a run's config.yaml back (for `--resume`); keys added since then take their defaults. */
 export function fromResolvedYaml(text: string, source: string): TrainConfig {
   return resolveConfig([{ source, values: parseConfigText(text, source) }]);
@@ -823,8 +846,9 @@ function wrap(lead: string, text: string): string {
 }
 
 /**
- * The `train` usage text: every flag with its placeholder, one-line meaning and default,
- * grouped as in config.yaml. `extra` rows (flag, meaning) are listed first, e.g. `--resume DIR`.
+ * The options part of `train --help` (the command puts its Usage lines above it): every flag
+ * with its placeholder, one-line meaning and default, grouped as in config.yaml. `extra` rows
+ * (flag, meaning) are listed first, e.g. `--resume DIR`.
  */
 export function configHelp(extra: readonly (readonly [string, string])[] = []): string {
   const rows: (readonly [string, string] | string)[] = [
@@ -847,12 +871,9 @@ export function configHelp(extra: readonly (readonly [string, string])[] = []): 
       : wrap(`  ${r[0].padEnd(width)}`, r[1])
   );
   return [
-    "Usage: l3mask train --model M --train FILE --dev FILE [options]",
-    "",
-    "Fine-tunes a BERT/RoBERTa classifier, optionally with the MLM auxiliary task (L3Masking or",
-    "random masking, fixed or META-TARTAN task weights). Values come from the defaults, then the",
-    "--config file, then the flags; a flag --name-of-key sets the YAML key name_of_key.",
-    "Boolean flags have a --no-NAME form that undoes a config file's true.",
+    "Values come from the defaults, then the --config file, then the flags; a flag --name-of-key",
+    "sets the YAML key name_of_key. Boolean flags have a --no-NAME form that undoes a config",
+    "file's true.",
     "",
     "Options:",
     ...body,

@@ -14,6 +14,8 @@ export interface Example {
   label: number;
   /** L3Masking mask probability per token (after scoring), else undefined. */
   maskProb?: number[];
+  /** The text (or pair) had more tokens than maxLength and was cut to fit. */
+  truncated?: boolean;
 }
 
 export function encodeRows(
@@ -24,15 +26,29 @@ export function encodeRows(
 ): Example[] {
   const index = new Map(labels.map((l, i) => [l, i]));
   return rows.map((r) => {
-    const e = tok.encode(r.text, { maxLength, pair: r.textPair ?? null });
+    const pair = r.textPair ?? null;
+    const e = tok.encode(r.text, { maxLength, pair });
+    // Only a text that fills maxLength can have been cut: encode it again without the limit.
+    const truncated = e.ids.length >= maxLength &&
+      tok.encode(r.text, { maxLength: UNLIMITED, pair }).ids.length > e.ids.length;
     return {
       row: r.row,
       text: r.text,
       ids: e.ids,
       special: e.special,
       label: r.label === undefined ? -1 : index.get(r.label) ?? -1,
+      truncated,
     };
   });
+}
+
+const UNLIMITED = 1 << 30;
+
+/** How many of `examples` were cut to the maximum length. */
+export function countTruncated(examples: readonly Example[]): number {
+  let n = 0;
+  for (const e of examples) if (e.truncated) n++;
+  return n;
 }
 
 /** Pad examples to their longest (rounded up to a multiple of 4 for the vec4 attention path). */

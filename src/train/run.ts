@@ -9,28 +9,46 @@
  *   state/             resume state: params, AdamW moments, trainer.json (atomic directory swap)
  *   predictions/       dev.jsonl and test.jsonl of the best checkpoint
  *   report.html        loss curves, dev metric, task weights
+ *
+ * The directory is checked before any work starts: it must be writable, and a new run goes only
+ * into a new or empty directory, or over an earlier run with `overwrite` (its entries above are
+ * removed first; files that are not the run's are left alone). The last optimizer step is always
+ * evaluated, so best/ exists however early --max-steps ends the run.
  */
 import { join } from "node:path";
-import { checkLabelsSeen, checkTrainLabels } from "../data/labels.ts";
+import { checkLabelsSeen, checkTrainLabels, labelSet } from "../data/labels.ts";
 import { readDataset } from "../data/read.ts";
 import { UserError } from "../errors.ts";
 import { createContext, type GpuContext } from "../gpu/context.ts";
 import { writeFileAtomic } from "../io/atomic.ts";
 import { toHfConfig } from "../io/config.ts";
 import { resolveModel } from "../io/hub.ts";
+import { asFsUserError, checkOutputDir } from "../io/outputs.ts";
 import { openSafetensors, writeSafetensors } from "../io/safetensors.ts";
 import { readStateDir, writeStateDir } from "../io/state.ts";
 import { loadTokenizer } from "../io/tokenizer.ts";
-import { maxSequenceLength, type ModelConfig } from "../model/config.ts";
+import { maxSequenceLength, type ModelConfig, resolveMaxLength } from "../model/config.ts";
 import { modelNames, paramSpecs } from "../model/params.ts";
 import { type HostParams, loadCheckpoint } from "../model/weights.ts";
-import { type MetricRecord, renderTrainReport } from "../report/train_report.ts";
+import {
+  describeTruncation,
+  type MetricRecord,
+  renderTrainReport,
+  type Truncation,
+} from "../report/train_report.ts";
 import { defaultPltCacheDir } from "../score/cache.ts";
 import { computePlt, textMaskProbs } from "../score/pipeline.ts";
 import { Progress } from "../util/progress.ts";
 import type { TrainConfig } from "./config.ts";
-import { toYaml } from "./config.ts";
-import { encodeRows, type Example, shuffled, STREAM_MLM, STREAM_PRIMARY } from "./data.ts";
+import { toYaml, withValues } from "./config.ts";
+import {
+  countTruncated,
+  encodeRows,
+  type Example,
+  shuffled,
+  STREAM_MLM,
+  STREAM_PRIMARY,
+} from "./data.ts";
 import { evaluate, type Evaluation } from "./metrics.ts";
 import { Trainer, type TrainerSettings } from "./trainer.ts";
 
@@ -60,10 +78,83 @@ export interface RunSummary {
   seconds: number;
 }
 
+/** What a run directory's state/ says about its progress; null when there is no state. */
+export async function runProgress(
+  dir: string,
+): Promise<{ done: boolean; step: number; best: number; bestStep: number } | null> {
+  const r = await readStateDir(join(dir, "state"), []);
+  if (!r) return null;
+  const st = r.json as RunState;
+  return { done: st.done, step: st.step, best: st.best, bestStep: st.bestStep };
+}
+
+/** What a run writes into its directory (and `overwrite` removes), besides temporary files. */
+const RUN_ENTRIES = [
+  "config.yaml",
+  "metrics.jsonl",
+  "best",
+  "state",
+  "state.new",
+  "state.old",
+  "predictions",
+  "report.html",
+];
+
+/** A run entry, or the temporary file of an interrupted atomic write of one (src/io/atomic.ts). */
+const isRunEntry = (name: string) =>
+  RUN_ENTRIES.some((e) => name === e || name.startsWith(`${e}.tmp-`));
+
+/**
+ * Checks the run directory before any work starts: writable (created if missing), and for a new
+ * run either empty or, with `overwrite`, an earlier run, whose entries are then removed.
+ */
+export async function prepareRunDir(
+  dir: string,
+  opts: { resume: boolean; overwrite?: boolean },
+): Promise<void> {
+  const flag = opts.resume ? "--resume" : "--out";
+  if (opts.resume && !(await Deno.stat(dir).catch(() => null))?.isDirectory) {
+    throw new UserError(`--resume ${dir}: no such run directory`);
+  }
+  await checkOutputDir(dir, flag);
+  if (opts.resume) return;
+  const names: string[] = [];
+  for await (const e of Deno.readDir(dir)) names.push(e.name);
+  if (names.length === 0) return;
+  const own = names.filter(isRunEntry).sort();
+  const isRun = names.includes("config.yaml") || names.includes("metrics.jsonl");
+  if (!isRun) {
+    throw new UserError(
+      `${flag} ${dir}: the directory is not empty and holds no l3mask run (${
+        names.slice(0, 3).join(", ")
+      }${names.length > 3 ? ", ..." : ""}); choose a new or empty directory for the run`,
+    );
+  }
+  if (!opts.overwrite) {
+    throw new UserError(
+      `${flag} ${dir}: holds an earlier run (${own.join(", ")}); pass --overwrite to replace ` +
+        `it, --resume ${dir} to continue it, or choose another --out`,
+    );
+  }
+  for (const name of own) {
+    try {
+      await Deno.remove(join(dir, name), { recursive: true });
+    } catch (e) {
+      throw asFsUserError(
+        e,
+        `${flag} ${dir}`,
+        "remove the earlier run by hand or choose another --out",
+      );
+    }
+  }
+}
+
 export async function runTraining(
   c: TrainConfig,
   opts: {
     resume: boolean;
+    /** A new run may replace an earlier run in its directory (else that is an error). */
+    overwrite?: boolean;
     quiet?: boolean;
     /** A device to run on (kept open, its compiled pipelines reused); default: a new one. */
     ctx?: GpuContext;
@@ -74,6 +165,22 @@ export async function runTraining(
   const say = (msg: string) => {
     if (!opts.quiet) console.error(msg);
   };
+  await prepareRunDir(outDir, opts);
+  const stateDir = join(outDir, "state");
+  if (opts.resume) {
+    const progress = await runProgress(outDir);
+    if (!progress) {
+      throw new UserError(
+        `${outDir}: no state to resume from (state/ is missing); start without --resume`,
+      );
+    }
+    if (progress.done) {
+      throw new UserError(
+        `${outDir}: the run is finished (${progress.step} steps); there is nothing to resume ` +
+          `(to train again, start a new run with another --out)`,
+      );
+    }
+  }
   // ---- data
   const read = (path: string) =>
     readDataset(path, {
@@ -96,6 +203,15 @@ export async function runTraining(
       b,
     ) => a - b);
     trainRows = order.map((i) => trainRows[i]);
+    const kept = labelSet(trainRows);
+    if (kept.length < 2) {
+      throw new UserError(
+        `--max-train-examples ${c.maxTrainExamples} keeps only rows labelled ${
+          JSON.stringify(kept[0])
+        } of the ${labels.length} classes in ${c.train}; classification needs at least two ` +
+          `classes: raise --max-train-examples (or change --seed, which draws the rows)`,
+      );
+    }
   }
 
   // ---- model
@@ -116,16 +232,42 @@ export async function runTraining(
     hiddenDropout: c.dropout,
     attentionDropout: c.dropout,
   };
-  if (c.maxLength > maxSequenceLength(cfg)) {
+  // Unset max_length means min(128, the model's positions); config.yaml records the value used,
+  // so a resumed run reads it back as an explicit value and runs identically.
+  const resolved = resolveMaxLength(cfg, c.maxLength);
+  if ("problem" in resolved) throw new UserError(resolved.problem);
+  if (c.batchTokens < resolved.maxLength) {
     throw new UserError(
-      `--max-length ${c.maxLength} exceeds the ${
-        maxSequenceLength(cfg)
-      } tokens the model's positions allow`,
+      `--batch-tokens ${c.batchTokens} must be at least max_length ${resolved.maxLength}` +
+        `${c.maxLength === undefined ? " (the default for this model)" : ""}; raise ` +
+        `--batch-tokens or pass --max-length ${c.batchTokens}`,
     );
   }
-  const train = encodeRows(tok, trainRows, labels, c.maxLength);
-  const dev = encodeRows(tok, devData.rows, labels, c.maxLength);
-  const test = testData ? encodeRows(tok, testData.rows, labels, c.maxLength) : [];
+  c = withValues(c, { maxLength: resolved.maxLength });
+  const maxLength = resolved.maxLength;
+  const train = encodeRows(tok, trainRows, labels, maxLength);
+  const dev = encodeRows(tok, devData.rows, labels, maxLength);
+  const test = testData ? encodeRows(tok, testData.rows, labels, maxLength) : [];
+  const truncation: Truncation = {
+    max_length: maxLength,
+    texts: { train: train.length, dev: dev.length, ...(testData ? { test: test.length } : {}) },
+    truncated: {
+      train: countTruncated(train),
+      dev: countTruncated(dev),
+      ...(testData ? { test: countTruncated(test) } : {}),
+    },
+  };
+  const cut = truncation.truncated.train + truncation.truncated.dev +
+    (truncation.truncated.test ?? 0);
+  if (cut > 0) {
+    const limit = maxSequenceLength(cfg);
+    say(
+      describeTruncation(truncation) +
+        (maxLength < limit
+          ? ` (the model allows --max-length up to ${limit})`
+          : " (the model's positions allow no more)"),
+    );
+  }
 
   let ctx: GpuContext;
   try {
@@ -137,7 +279,7 @@ export async function runTraining(
   // ---- L3Masking: PLT of the training texts under the vanilla model (cached, never per batch)
   if (mtl && c.masking === "l3") {
     const plt = await computePlt(ctx, loaded, tok, trainRows.map((r) => r.text), {
-      maxLength: c.maxLength,
+      maxLength,
       budgetTokens: c.batchTokens,
       cacheDir: c.cacheDir ?? defaultPltCacheDir(),
       progress: !opts.quiet,
@@ -160,7 +302,6 @@ export async function runTraining(
   // ---- run directory
   await Deno.mkdir(outDir, { recursive: true });
   const metricsPath = join(outDir, "metrics.jsonl");
-  const stateDir = join(outDir, "state");
   const micro = c.batchSize / c.gradAccum;
   const stepsPerEpoch = Math.ceil(train.length / c.batchSize);
   const totalSteps = c.maxSteps ?? stepsPerEpoch * c.maxEpochs;
@@ -217,11 +358,7 @@ export async function runTraining(
   const records: MetricRecord[] = [];
   if (opts.resume) {
     const resumed = await loadState(stateDir);
-    if (!resumed) {
-      throw new UserError(
-        `${outDir}: no state to resume from (state/ is missing); start without --resume`,
-      );
-    }
+    if (!resumed) throw new UserError(`${outDir}: state/ disappeared while the run started`);
     st = resumed.state;
     trainer.loadParams(resumed.params, resumed.moments);
     trainer.state = {
@@ -246,6 +383,10 @@ export async function runTraining(
     await metricsFile.write(new TextEncoder().encode(JSON.stringify(r) + "\n"));
     st.metricsLines++;
   };
+  // A resumed run has this record from its start (metrics.jsonl was kept up to the state).
+  if (!opts.resume) {
+    await log({ type: "event", step: 0, message: describeTruncation(truncation), truncation });
+  }
 
   const hfExtras = { head: "classification" as const, labels, original: loaded.raw };
   const saveBest = async () => {
@@ -391,7 +532,12 @@ export async function runTraining(
           `, ${(examples / ((performance.now() - tStart) / 1000)).toFixed(1)} ex/s`,
       );
       const endOfEpoch = st.batchInEpoch === stepsPerEpoch;
-      const evalNow = c.evalEvery === "epoch" ? endOfEpoch : st.step % c.evalEvery === 0;
+      // The phase's last step is always evaluated, so best/ exists (and holds the latest model
+      // when nothing was evaluated before) however the steps and evaluations fall.
+      const lastOfPhase = (phase.name === "main" && st.step >= totalSteps) ||
+        (endOfEpoch && st.epoch + 1 >= phase.epochs);
+      const evalNow = lastOfPhase ||
+        (c.evalEvery === "epoch" ? endOfEpoch : st.step % c.evalEvery === 0);
       if (evalNow) {
         await evalDev(st.epoch, phase.name);
         if (st.badEvals >= phase.patience) {
