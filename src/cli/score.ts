@@ -6,7 +6,7 @@ import { createContext } from "../gpu/context.ts";
 import { writeFileAtomic } from "../io/atomic.ts";
 import { readHfConfig } from "../io/config.ts";
 import { resolveModel } from "../io/hub.ts";
-import { checkOutputDir, checkOutputFile } from "../io/outputs.ts";
+import { asFsUserError, checkOutputDir, checkOutputFile } from "../io/outputs.ts";
 import { loadTokenizer } from "../io/tokenizer.ts";
 import type { Complement, Overflow } from "../mask/mplt.ts";
 import { loadCheckpoint } from "../model/weights.ts";
@@ -14,7 +14,6 @@ import { DEFAULT_MAX_LENGTH, resolveMaxLength } from "../model/config.ts";
 import { defaultPltCacheDir } from "../score/cache.ts";
 import { computePlt, textMaskProbs } from "../score/pipeline.ts";
 import { formatScoreCsv, formatScoreJsonl, type ScoredRow } from "../score/output.ts";
-import { asWriteUserError } from "../score/write_error.ts";
 import { VERSION } from "../version.ts";
 import { parse } from "./args.ts";
 import { choice, positiveInt, probability } from "./flags.ts";
@@ -206,6 +205,6 @@ async function writeOutput(path: string, flag: string, data: string): Promise<vo
   try {
     await writeFileAtomic(path, data);
   } catch (e) {
-    throw asWriteUserError(e, `${flag} ${path}`, "choose a writable location");
+    throw asFsUserError(e, `${flag} ${path}`, "choose a writable location");
   }
 }

@@ -10,9 +10,18 @@
 import { dirname, join } from "node:path";
 import { UserError } from "../errors.ts";
 
-/** Words for a file-system error (Deno's error classes and the OS codes they carry). */
+/**
+ * Words for a file-system error: Deno's error classes, the OS codes they carry, and the plain
+ * Errors whose only trace of the cause is "(os error N)" in the message (EFBIG under a file-size
+ * limit reaches JavaScript as "File too large (os error 27)").
+ */
 export function fsProblem(e: unknown): string | undefined {
   const code = (e as { code?: string })?.code;
+  const message = e instanceof Error ? e.message : "";
+  if (/\(os error 27\)/.test(message)) {
+    return "file too large for this file system or the file-size limit";
+  }
+  if (/\(os error 28\)/.test(message)) return "no space left on the device";
   if (code === "EROFS") return "read-only file system";
   if (code === "EFBIG") return "file too large for this file system or the file-size limit";
   if (code === "ENOSPC") return "no space left on the device";
@@ -23,15 +32,27 @@ export function fsProblem(e: unknown): string | undefined {
   if (e instanceof Deno.errors.NotADirectory) return "a part of the path is not a directory";
   if (e instanceof Deno.errors.NotFound) return "the directory does not exist";
   if (e instanceof Deno.errors.AlreadyExists) return "already exists";
-  if (code && /^E[A-Z]+$/.test(code)) return `${(e as Error).message}`;
+  if (code && /^E[A-Z]+$/.test(code)) return message;
+  if (/\(os error \d+\)/.test(message)) return message;
   return undefined;
 }
 
-/** `e` as a UserError naming `what` (e.g. "--out runs/x.jsonl") when it is a file-system error. */
+/** A write that failed for a file-system reason, in words; a caller may name the flag instead. */
+export class FsUserError extends UserError {
+  constructor(readonly problem: string, what: string, fix: string) {
+    super(`${what}: cannot write (${problem}); ${fix}`);
+  }
+}
+
+/**
+ * `e` as a UserError naming `what` (e.g. "--out runs/x.jsonl") when it is a file-system error (an
+ * FsUserError raised deeper down is named again); other errors are returned unchanged.
+ */
 export function asFsUserError(e: unknown, what: string, fix: string): unknown {
-  const problem = fsProblem(e);
-  if (problem === undefined || e instanceof UserError) return e;
-  return new UserError(`${what}: cannot write (${problem}); ${fix}`);
+  if (e instanceof FsUserError) return new FsUserError(e.problem, what, fix);
+  const problem = e instanceof UserError ? undefined : fsProblem(e);
+  if (problem === undefined) return e;
+  return new FsUserError(problem, what, fix);
 }
 
 const FIX = "choose a writable location";
@@ -42,6 +63,10 @@ async function probe(dir: string, what: string): Promise<void> {
     await Deno.mkdir(dir, { recursive: true });
     await Deno.writeTextFile(file, "probe");
   } catch (e) {
+    // mkdir over an existing file reports "already exists": the path runs through a file.
+    if (e instanceof Deno.errors.AlreadyExists) {
+      throw new FsUserError("a part of the path is not a directory", what, FIX);
+    }
     throw asFsUserError(e, what, FIX);
   } finally {
     await Deno.remove(file).catch(() => {});

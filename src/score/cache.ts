@@ -21,7 +21,7 @@
  */
 import { join } from "node:path";
 import { readSafetensorsHeader } from "../io/safetensors.ts";
-import { asWriteUserError } from "./write_error.ts";
+import { asFsUserError } from "../io/outputs.ts";
 
 export function defaultPltCacheDir(): string {
   const env = (k: string) => {
@@ -110,7 +110,7 @@ export class PltCache {
       });
       cache.file = await Deno.open(cache.path, { create: true, append: true });
     } catch (e) {
-      throw asWriteUserError(e, `PLT cache ${cache.path}`, FIX);
+      throw asFsUserError(e, `PLT cache ${cache.path}`, FIX);
     }
     cache.needsNewline = bytes.length > 0 && bytes[bytes.length - 1] !== 0x0a;
     let skipped = 0;
@@ -159,7 +159,7 @@ export class PltCache {
       let off = 0;
       while (off < bytes.length) off += await this.file!.write(bytes.subarray(off));
     } catch (e) {
-      throw asWriteUserError(e, `PLT cache ${this.path}`, FIX);
+      throw asFsUserError(e, `PLT cache ${this.path}`, FIX);
     }
     this.needsNewline = false;
   }
