@@ -6,6 +6,7 @@
  */
 import { join } from "node:path";
 import { UserError } from "../errors.ts";
+import { checkOutputDir } from "../io/outputs.ts";
 import { writeSpamSplits } from "../data/spam.ts";
 import { parse } from "./args.ts";
 import { positiveInt } from "./flags.ts";
@@ -45,6 +46,7 @@ export async function demo(args: string[]): Promise<void> {
       `the shipped model is missing at ${DEFAULT_MODEL}; re-create it with 'deno task pretrain-mini'`,
     );
   }
+  await checkOutputDir(out, "--out");
   const data = await writeSpamSplits(join(out, "data"), {
     train: nTrain,
     dev: Math.max(8, nTrain / 4),
@@ -94,7 +96,8 @@ export async function demo(args: string[]): Promise<void> {
       cache_dir: join(out, "plt-cache"),
     },
   }]);
-  const s = await runTraining(c, { resume: false });
+  // The demo owns DIR/run: a second demo replaces the first one's run.
+  const s = await runTraining(c, { resume: false, overwrite: true });
   const f = (x: number) => x.toFixed(4);
   console.log(`\nscore: ${join(out, "score.jsonl")}, report: ${join(out, "report.html")}`);
   console.log(`train: ${s.outDir} (${s.steps} steps, ${s.seconds.toFixed(0)}s)`);
