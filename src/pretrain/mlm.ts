@@ -28,7 +28,7 @@ import {
 import { type Example, padBatch, shuffled } from "../train/data.ts";
 import { GroupOptimizer } from "../train/optimizer.ts";
 import { linearSchedule } from "../train/schedule.ts";
-import { Progress } from "../util/progress.ts";
+import { note, Progress } from "../util/progress.ts";
 
 export interface MlmSettings {
   masking: "rtm" | "l3";
@@ -262,8 +262,8 @@ export async function runMlm(
         perplexity: Math.exp(heldoutLoss),
       });
       if (!quiet) {
-        console.error(
-          `\n  held-out MLM loss ${heldoutLoss.toFixed(4)} (perplexity ${
+        note(
+          `  held-out MLM loss ${heldoutLoss.toFixed(4)} (perplexity ${
             Math.exp(heldoutLoss).toFixed(1)
           })`,
         );

@@ -38,7 +38,7 @@ import {
 } from "../report/train_report.ts";
 import { defaultPltCacheDir } from "../score/cache.ts";
 import { computePlt, textMaskProbs } from "../score/pipeline.ts";
-import { Progress } from "../util/progress.ts";
+import { note, Progress } from "../util/progress.ts";
 import type { TrainConfig } from "./config.ts";
 import { toYaml, withValues } from "./config.ts";
 import {
@@ -163,7 +163,7 @@ export async function runTraining(
   const t0 = performance.now();
   const outDir = c.out!;
   const say = (msg: string) => {
-    if (!opts.quiet) console.error(msg);
+    if (!opts.quiet) note(msg);
   };
   await prepareRunDir(outDir, opts);
   const stateDir = join(outDir, "state");
