@@ -348,6 +348,40 @@ Deno.test("tokenizer: vocabulary, special ids and kind", async () => {
   );
 });
 
+Deno.test("tokenizer: vocabSize counts every id it can emit (added tokens, template, padding)", async () => {
+  const base = JSON.parse(await Deno.readTextFile(`${FIXTURES}tiny-bert/tokenizer.json`));
+  const bert = parseTokenizer(JSON.stringify(base), "tiny-bert");
+  assertEquals(bert.largestId, { id: 301, token: bert.idToToken(301) }, "fixture's largest id");
+
+  // An added token past the model vocabulary: emitted by encode, counted by vocabSize.
+  const added = structuredClone(base);
+  added.added_tokens.push({
+    content: "<extra>",
+    id: 302,
+    lstrip: false,
+    normalized: false,
+    rstrip: false,
+    single_word: false,
+    special: false,
+  });
+  const withAdded = parseTokenizer(JSON.stringify(added), "added");
+  assertEquals(withAdded.encode("the <extra> table").ids.includes(302), true, "emits id 302");
+  assertEquals(withAdded.vocabSize, 303, "vocabSize with the added token");
+  assertEquals(withAdded.largestId, { id: 302, token: "<extra>" }, "largest id");
+
+  // A post-processor template whose special ids lie past the vocabulary.
+  const template = structuredClone(base);
+  template.post_processor.special_tokens["[SEP]"].ids = [400];
+  const withTemplate = parseTokenizer(JSON.stringify(template), "template");
+  assertEquals(withTemplate.encode("the table").ids.at(-1), 400, "emits the template's id");
+  assertEquals(withTemplate.largestId, { id: 400, token: "[SEP]" }, "template id counted");
+
+  // A padding id past the vocabulary.
+  const padded = structuredClone(base);
+  padded.padding = { pad_id: 350, pad_token: "[PAD]" };
+  assertEquals(parseTokenizer(JSON.stringify(padded), "pad").vocabSize, 351, "pad id counted");
+});
+
 Deno.test("tokenizer: missing or malformed tokenizer.json is a UserError naming the file", async () => {
   const dir = await Deno.makeTempDir({ prefix: "l3mask-tok-" });
   try {

@@ -7,6 +7,7 @@ import { createContext } from "../gpu/context.ts";
 import { writeFileAtomic } from "../io/atomic.ts";
 import { resolveModel } from "../io/hub.ts";
 import { loadTokenizer } from "../io/tokenizer.ts";
+import { resolveMaxLength } from "../model/config.ts";
 import { loadCheckpoint } from "../model/weights.ts";
 import { encodeRows } from "../train/data.ts";
 import { evaluate } from "../train/metrics.ts";
@@ -24,7 +25,8 @@ prediction per row: {"row", "label", "pred", "probs"} with probs in id2label ord
   --data F             CSV, TSV or JSONL with text (and label) columns
   --out FILE           predictions (default: stdout summary only)
   --text-column NAME   default text;  --label-column NAME   default label
-  --max-length N       default 128;   --batch-size N        default 32
+  --max-length N       default 128 (or fewer where the model's positions end)
+  --batch-size N       default 32
   --offline            never touch the network`;
 
 export async function evalCommand(args: string[]): Promise<void> {
@@ -41,22 +43,29 @@ export async function evalCommand(args: string[]): Promise<void> {
   if (!values.model || !values.data) {
     throw new UserError("--model and --data are required. See 'l3mask eval --help'.");
   }
+  const requestedLength = values["max-length"] === undefined
+    ? undefined
+    : positiveInt(values["max-length"], "--max-length");
+  const batch = positiveInt(values["batch-size"] ?? "32", "--batch-size");
   const dir = await resolveModel(values.model, { offline: values.offline });
   const tok = await loadTokenizer(dir);
-  const loaded = await loadCheckpoint(dir, { mlm: "optional", classifier: true });
+  const loaded = await loadCheckpoint(dir, { mlm: "optional", classifier: true }, {
+    tokenizer: tok,
+  });
   const labels = loaded.labels;
   if (!labels || labels.length < 2) {
     throw new UserError(
       `${join(dir, "config.json")}: no id2label with at least 2 labels; eval needs a classifier`,
     );
   }
+  const resolved = resolveMaxLength(loaded.config, requestedLength);
+  if ("problem" in resolved) throw new UserError(resolved.problem);
+  const maxLength = resolved.maxLength;
   const data = await readDataset(values.data, {
     textColumn: values["text-column"] ?? "text",
     labelColumn: values["label-column"] ?? "label",
   });
   checkLabelsSeen(labels, data, join(dir, "config.json"));
-  const maxLength = positiveInt(values["max-length"] ?? "128", "--max-length");
-  const batch = positiveInt(values["batch-size"] ?? "32", "--batch-size");
   const ctx = await createContext().catch((e) => {
     throw new UserError((e as Error).message);
   });

@@ -1,10 +1,13 @@
 /** `l3mask inspect --model M`: architecture, size, tokenizer and the device memory it needs. */
 import { join } from "node:path";
-import { readHfConfig } from "../io/config.ts";
+import { matchCheckpoint, readHfConfig } from "../io/config.ts";
 import { resolveModel } from "../io/hub.ts";
 import { readSafetensorsHeader } from "../io/safetensors.ts";
 import { loadTokenizer } from "../io/tokenizer.ts";
+import { type ModelConfig, resolveMaxLength } from "../model/config.ts";
+import { modelNames } from "../model/params.ts";
 import { estimateMemory, formatBytes } from "../model/memory.ts";
+import { checkTokenizerFits } from "../model/weights.ts";
 import { parse } from "./args.ts";
 import { UserError } from "../errors.ts";
 import { positiveInt } from "./flags.ts";
@@ -16,7 +19,7 @@ scoring and training need. M is a local directory (config.json, tokenizer.json,
 model.safetensors) or a Hugging Face hub id.
 
   --batch B        batch size for the memory estimate (default 64)
-  --max-length T   tokens per text (default 128)
+  --max-length T   tokens per text (default 128, or fewer where the model's positions end)
   --offline        never touch the network (also HF_HUB_OFFLINE=1)`;
 
 export async function inspect(args: string[]): Promise<void> {
@@ -28,15 +31,31 @@ export async function inspect(args: string[]): Promise<void> {
   }, USAGE);
   if (!values.model) throw new UserError("--model is required (a directory or a hub id)");
   const B = positiveInt(values.batch ?? "64", "--batch");
-  const T = positiveInt(values["max-length"] ?? "128", "--max-length");
+  const requestedT = values["max-length"] === undefined
+    ? undefined
+    : positiveInt(values["max-length"], "--max-length");
   const dir = await resolveModel(values.model, {
     offline: values.offline,
     progress: (m) => console.error(m),
   });
-  const info = await readHfConfig(join(dir, "config.json"));
+  const configFile = join(dir, "config.json");
+  const info = await readHfConfig(configFile);
   const cfg = info.config;
-  const header = await readSafetensorsHeader(join(dir, "model.safetensors"));
+  const weightsFile = join(dir, "model.safetensors");
+  const header = await readSafetensorsHeader(weightsFile);
+  // The same checks score and train make: sizes in config.json must be those of the tensors.
+  const match = matchCheckpoint(
+    weightsFile,
+    header.entries,
+    cfg,
+    { mlm: "optional", classifier: "optional" },
+    configFile,
+  );
   const tok = await loadTokenizer(dir);
+  checkTokenizerFits(tok, cfg, configFile);
+  const resolved = resolveMaxLength(cfg, requestedT);
+  if ("problem" in resolved) throw new UserError(resolved.problem);
+  const T = resolved.maxLength;
   const dtypes = new Map<string, number>();
   let fileParams = 0;
   for (const e of header.entries) {
@@ -59,6 +78,7 @@ export async function inspect(args: string[]): Promise<void> {
     ["positions", `${cfg.maxPositions}`],
     ["vocabulary", `${cfg.vocabSize} (tokenizer: ${tok.kind}, ${tok.vocabSize} entries)`],
     ["labels", info.labels ? `${info.labels.length}: ${info.labels.join(", ")}` : "none in config"],
+    ["heads in file", headsInFile(cfg, match.names)],
     [
       "parameters (l3mask)",
       `${(mem.params / 1e6).toFixed(2)} M (encoder + MLM head${
@@ -86,4 +106,13 @@ export async function inspect(args: string[]): Promise<void> {
   ];
   const w = Math.max(...lines.map(([k]) => k.length));
   for (const [k, v] of lines) console.log(`${k.padEnd(w)}  ${v}`);
+}
+
+/** The heads whose tensors the checkpoint holds (matchCheckpoint's mapped names). */
+function headsInFile(cfg: ModelConfig, mapped: Map<string, string>): string {
+  const n = modelNames(cfg);
+  const heads = [];
+  if (mapped.has(n.mlmBias) && mapped.has(`${n.mlmDense}.weight`)) heads.push("MLM");
+  if (mapped.has(`${n.clsOut}.weight`)) heads.push(`classifier (${cfg.numLabels} labels)`);
+  return heads.length ? heads.join(", ") : "none (encoder only)";
 }

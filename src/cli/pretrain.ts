@@ -10,7 +10,7 @@ import { createContext } from "../gpu/context.ts";
 import { writeFileAtomic } from "../io/atomic.ts";
 import { resolveModel } from "../io/hub.ts";
 import { type L3Tokenizer, loadTokenizer } from "../io/tokenizer.ts";
-import type { ModelConfig } from "../model/config.ts";
+import { maxSequenceLength, type ModelConfig, resolveMaxLength } from "../model/config.ts";
 import { paramSpecs } from "../model/params.ts";
 import { type HostParams, initParams, loadCheckpoint } from "../model/weights.ts";
 import {
@@ -79,7 +79,8 @@ pretraining), with random masking (rtm) or L3Masking (l3: masks follow the start
 token-wise pseudo-likelihood, computed once and cached).
 
   --steps N        optimizer steps (default 1000)     --lr X           peak lr (default 1e-4)
-  --batch-size N   texts per step (default 32)        --max-length N   tokens per text (default 128)
+  --batch-size N   texts per step (default 32)        --max-length N   tokens per text (default
+                                                      128, or fewer where the positions end)
   --pbar P         mean masking rate (default 0.15)   --seed S         (default 42)
   --eval-every N   held-out loss every N steps (200)  --resume         continue from DIR/state
   --offline        never touch the network`;
@@ -138,6 +139,13 @@ async function corpusExamples(
   const docs = await readCorpus(corpus);
   const texts = packTexts(docs, tok, maxLength - tok.addedSingle);
   if (!texts.length) throw new UserError("the corpus holds no text");
+  if (texts.length < 2) {
+    // One text would be held out and leave nothing to train on.
+    throw new UserError(
+      `the corpus packs into ${texts.length} text of at most ${maxLength} tokens; training ` +
+        `needs at least 2 (some are held out): add text, or sentences ending in . ! or ?`,
+    );
+  }
   return encodeRows(tok, texts.map((text, row) => ({ row, line: row + 1, text })), [], maxLength);
 }
 
@@ -246,6 +254,13 @@ export async function pretrain(args: string[]): Promise<void> {
     attentionDropout: t.dropout,
     numLabels: 0,
   };
+  if (t.max_length > maxSequenceLength(cfg)) {
+    throw new UserError(
+      `${values.config}: training.max_length ${t.max_length} exceeds the ` +
+        `${maxSequenceLength(cfg)} tokens model.max_positions ${c.model.max_positions} allows; ` +
+        `lower training.max_length or raise model.max_positions`,
+    );
+  }
   const host = initParams(
     paramSpecs(cfg, { mlm: true, classifier: false }),
     t.seed,
@@ -321,12 +336,17 @@ export async function adapt(args: string[]): Promise<void> {
   const lr = Number(values.lr ?? "1e-4");
   if (!(lr > 0)) throw new UserError(`--lr must be a positive number, got '${values.lr}'`);
   const batchSize = positiveInt(values["batch-size"] ?? "32", "--batch-size");
-  const maxLength = positiveInt(values["max-length"] ?? "128", "--max-length");
+  const requestedLength = values["max-length"] === undefined
+    ? undefined
+    : positiveInt(values["max-length"], "--max-length");
   const pbar = probability(values.pbar ?? "0.15", "--pbar");
   const seed = positiveInt(String(Number(values.seed ?? "42") + 1), "--seed") - 1;
   const dir = await resolveModel(values.model, { offline: values.offline });
   const tok = await loadTokenizer(dir);
-  const loaded = await loadCheckpoint(dir, { mlm: true, classifier: false });
+  const loaded = await loadCheckpoint(dir, { mlm: true, classifier: false }, { tokenizer: tok });
+  const resolved = resolveMaxLength(loaded.config, requestedLength);
+  if ("problem" in resolved) throw new UserError(resolved.problem);
+  const maxLength = resolved.maxLength;
   const exs = await corpusExamples(tok, corpus, maxLength);
   if (masking === "l3") {
     const ctx = await createContext().catch((e) => {

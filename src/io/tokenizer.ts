@@ -84,8 +84,13 @@ const CANDIDATES = {
 
 export class L3Tokenizer {
   readonly kind: TokenizerKind;
-  /** Rows the embedding needs: the largest id + 1 (added tokens included). */
+  /**
+   * Rows the embedding needs: the largest id + 1 (added tokens, the post-processor's special
+   * ids and the padding id included).
+   */
   readonly vocabSize: number;
+  /** The largest id this tokenizer can emit, and its token (for error messages). */
+  readonly largestId: { id: number; token: string };
   readonly specialIds: SpecialIds;
   private readonly tok: Tokenizer;
   private readonly internals: TokenizerInternals;
@@ -142,7 +147,6 @@ export class L3Tokenizer {
       );
     }
     this.fuseUnk = this.tok.model?.fuse_unk ?? false;
-    this.vocabSize = this.tok.model!.vocab.length;
     this.template = parseTemplate(full.post_processor, (t) => this.tokenToId(t), source);
 
     const byName = (names: string[]) =>
@@ -175,6 +179,19 @@ export class L3Tokenizer {
       }
     }
     this.specialIds = found as SpecialIds;
+
+    // The library's vocabulary holds the model's tokens and the added tokens, by id.
+    const vocab = this.tok.model!.vocab;
+    let largest = { id: vocab.length - 1, token: String(vocab[vocab.length - 1]) };
+    const consider = (id: number, token: string) => {
+      if (id > largest.id) largest = { id, token };
+    };
+    for (const item of [...this.template.single, ...this.template.pair]) {
+      if (item.kind === "special") item.ids.forEach((id, j) => consider(id, item.tokens[j]));
+    }
+    consider(this.specialIds.pad, "the padding token");
+    this.largestId = largest;
+    this.vocabSize = largest.id + 1;
 
     this.specialSet = new Set(Object.values(this.specialIds));
     for (const [id, t] of this.tok.get_added_tokens_decoder()) {

