@@ -293,6 +293,49 @@ test("max-length: eval defaults to what the positions allow; a longer value is r
   });
 });
 
+test("eval: an unwritable --out is refused before any work; --input-format reads any name", async () => {
+  await withTempDir(async (dir) => {
+    const data = await writeLabelled(dir);
+    await Deno.writeTextFile(join(dir, "a-file"), "x");
+    // The model does not exist and --offline forbids the hub: the --out error proves it came first.
+    for (const out of [join(dir, "a-file", "p.jsonl"), dir, "/proc/nonexistent/p.jsonl"]) {
+      assertCliError(
+        await runCli([
+          "eval",
+          "--model",
+          join(dir, "none"),
+          "--offline",
+          "--data",
+          data,
+          "--out",
+          out,
+        ]),
+        "eval",
+        [`--out ${out}`],
+      );
+    }
+    const txt = join(dir, "rows.txt");
+    await Deno.copyFile(data, txt);
+    assertCliError(await runCli(["eval", "--model", TINY_BERT, "--data", txt]), "eval", [
+      "--input-format",
+    ]);
+    const out = join(dir, "pred.jsonl");
+    const r = await runCli([
+      "eval",
+      "--model",
+      TINY_BERT,
+      "--data",
+      txt,
+      "--input-format",
+      "jsonl",
+      "--out",
+      out,
+    ]);
+    assert.equal(r.code, 0, r.stderr.slice(-1500));
+    assert.equal((await Deno.readTextFile(out)).trim().split("\n").length, 6);
+  });
+});
+
 test("max-length: adapt defaults to what the positions allow; a longer value is refused", async () => {
   await withTempDir(async (dir) => {
     const corpus = join(dir, "corpus.txt");

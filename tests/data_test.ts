@@ -111,7 +111,7 @@ Deno.test("format: by extension, overridable, unknown extension is an error", ()
   assert.equal(formatFromPath("b.tsv"), "tsv");
   assert.equal(formatFromPath("b.json"), "jsonl");
   assert.equal(formatFromPath("b.jsonl"), "jsonl");
-  userError(() => formatFromPath("data.txt"), ["data.txt", "--format"]);
+  userError(() => formatFromPath("data.txt"), ["data.txt", "--input-format"]);
   const d = parse("data.txt", '{"text": "x"}\n', { format: "jsonl" });
   assert.deepEqual(texts(d), ["x"]);
 });

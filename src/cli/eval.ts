@@ -5,6 +5,7 @@ import { checkLabelsSeen } from "../data/labels.ts";
 import { UserError } from "../errors.ts";
 import { createContext } from "../gpu/context.ts";
 import { writeFileAtomic } from "../io/atomic.ts";
+import { checkOutputFile } from "../io/outputs.ts";
 import { resolveModel } from "../io/hub.ts";
 import { loadTokenizer } from "../io/tokenizer.ts";
 import { resolveMaxLength } from "../model/config.ts";
@@ -13,7 +14,7 @@ import { encodeRows } from "../train/data.ts";
 import { evaluate } from "../train/metrics.ts";
 import { Trainer } from "../train/trainer.ts";
 import { parse } from "./args.ts";
-import { positiveInt } from "./flags.ts";
+import { choice, positiveInt } from "./flags.ts";
 
 const USAGE = `Usage: l3mask eval --model DIR --data F [--out PREDICTIONS.jsonl] [options]
 
@@ -25,6 +26,7 @@ prediction per row: {"row", "label", "pred", "probs"} with probs in id2label ord
   --data F             CSV, TSV or JSONL with text (and label) columns
   --out FILE           predictions (default: stdout summary only)
   --text-column NAME   default text;  --label-column NAME   default label
+  --input-format F     csv, tsv or jsonl (default: from the extension)
   --max-length N       default 128 (or fewer where the model's positions end)
   --batch-size N       default 32
   --offline            never touch the network`;
@@ -36,6 +38,7 @@ export async function evalCommand(args: string[]): Promise<void> {
     out: { type: "string" },
     "text-column": { type: "string" },
     "label-column": { type: "string" },
+    "input-format": { type: "string" },
     "max-length": { type: "string" },
     "batch-size": { type: "string" },
     offline: { type: "boolean" },
@@ -47,6 +50,10 @@ export async function evalCommand(args: string[]): Promise<void> {
     ? undefined
     : positiveInt(values["max-length"], "--max-length");
   const batch = positiveInt(values["batch-size"] ?? "32", "--batch-size");
+  const format = values["input-format"] === undefined
+    ? undefined
+    : choice(values["input-format"], "--input-format", ["csv", "tsv", "jsonl"] as const);
+  if (values.out) await checkOutputFile(values.out, "--out");
   const dir = await resolveModel(values.model, { offline: values.offline });
   const tok = await loadTokenizer(dir);
   const loaded = await loadCheckpoint(dir, { mlm: "optional", classifier: true }, {
@@ -64,6 +71,7 @@ export async function evalCommand(args: string[]): Promise<void> {
   const data = await readDataset(values.data, {
     textColumn: values["text-column"] ?? "text",
     labelColumn: values["label-column"] ?? "label",
+    format,
   });
   checkLabelsSeen(labels, data, join(dir, "config.json"));
   const ctx = await createContext().catch((e) => {
