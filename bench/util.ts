@@ -14,6 +14,16 @@ const BENCH_DIR = new URL(".", import.meta.url).pathname;
 /** Repository root (bench/..), with a trailing slash. */
 export const ROOT = new URL("..", import.meta.url).pathname;
 
+/**
+ * The shared data sets (SPEC §6: read where they are, never copied into the repository):
+ * ../shared/datasets beside the checkout, or `L3MASK_DATASETS` where a machine has them elsewhere
+ * (a device machine receives only the checkout; see bench/device_check.sh). No trailing slash.
+ */
+export const DATASETS = (Deno.env.get("L3MASK_DATASETS") ?? `${ROOT}../shared/datasets`).replace(
+  /\/+$/,
+  "",
+);
+
 /** A positive-integer flag `--name N`, or its fallback. */
 export function intFlag(name: string, fallback: number): number {
   const i = Deno.args.indexOf(`--${name}`);
@@ -133,6 +143,29 @@ export function loadLine(): string {
   }
 }
 
+/** The kernel's peak resident set size of this process (VmHWM), bytes; NaN off Linux. */
+export function peakRss(): number {
+  try {
+    const m = Deno.readTextFileSync("/proc/self/status").match(/VmHWM:\s+(\d+) kB/);
+    return m ? Number(m[1]) * 1024 : NaN;
+  } catch {
+    return NaN;
+  }
+}
+
+/**
+ * Restart VmHWM at the current RSS (Linux >= 4.0: "5" to /proc/self/clear_refs), so peakRss()
+ * afterwards is the peak of the work since this call. False where the kernel refuses.
+ */
+export function resetPeakRss(): boolean {
+  try {
+    Deno.writeTextFileSync("/proc/self/clear_refs", "5");
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** Resident set size of this process, bytes. */
 export function rss(): number {
   return Deno.memoryUsage().rss;
@@ -147,18 +180,20 @@ export async function timed<T>(fn: () => Promise<T>): Promise<[T, number]> {
 
 /**
  * The trainer settings the step benchmarks use (train_bench, profile): SPEC §5's optimizers, RTM
- * masking, fixed task weights, one micro-batch of B examples (and B MLM examples for mtl).
+ * masking, fixed task weights (or META-TARTAN's: its dev head trains on `devHead.examples`
+ * examples), one micro-batch of B examples (and B MLM examples for mtl).
  */
 export function benchTrainerSettings(
   mode: "stl" | "mtl",
   B: number,
   totalSteps: number,
+  weighting: "fixed" | "meta" = "fixed",
 ): TrainerSettings {
   const group = { betas: [0.9, 0.98] as [number, number], eps: 1e-6, clipNorm: 1 };
   return {
     mode,
     masking: "rtm",
-    weighting: "fixed",
+    weighting,
     seed: 0,
     batchSize: B,
     gradAccum: 1,

@@ -9,8 +9,9 @@ classification heads (RoBERTa: dropout -> dense -> tanh -> dropout -> out_proj o
 pooler dense -> tanh -> dropout -> classifier on [CLS]).
 
 Parameters are a dict by Hugging Face name in the order of src/model/params.ts, either read from
-a fixture's model.safetensors (parsed with struct/json, F32/F16/BF16) or drawn at random with the
-same shapes (N(0, 0.02^2) matrices, zero biases, unit LayerNorm weights).
+a checkpoint's model.safetensors (parsed with struct/json, F32/F16/BF16; the benches write one
+from l3mask's own parameters, see bench/models.ts, and load it strictly) or drawn at random with
+the same shapes (N(0, 0.02^2) matrices, zero biases, unit LayerNorm weights).
 """
 
 import json
@@ -118,35 +119,52 @@ def random_params(specs, seed=0):
 _DTYPES = {"F32": ("<f4", 4), "F16": ("<f2", 2), "BF16": ("<u2", 2)}
 
 
-def read_safetensors(path):
-    """name -> float32 tensor, parsed from the format (u64 header length, JSON header, data)."""
-    with open(path, "rb") as f:
-        raw = f.read()
-    (n,) = struct.unpack("<Q", raw[:8])
-    header = json.loads(raw[8:8 + n])
-    base = 8 + n
+def read_safetensors(path, wanted=None):
+    """name -> float32 tensor, parsed from the format (u64 header length, JSON header, data).
+
+    Reads one tensor at a time (seek + read into its own array), and only the names in `wanted`
+    when given: the file is never held whole, so a roberta-base-sized checkpoint costs this
+    process its parameters and nothing more (the benches compare peak memory)."""
     out = {}
-    for name, e in header.items():
-        if name == "__metadata__":
-            continue
-        dt, _ = _DTYPES[e["dtype"]]
-        start, end = e["data_offsets"]
-        a = np.frombuffer(raw[base + start:base + end], dtype=dt)
-        if e["dtype"] == "BF16":
-            a = (a.astype(np.uint32) << 16).view(np.float32)
-        out[name] = torch.from_numpy(a.astype(np.float32).reshape(e["shape"]))
+    with open(path, "rb") as f:
+        (n,) = struct.unpack("<Q", f.read(8))
+        header = json.loads(f.read(n))
+        base = 8 + n
+        for name, e in header.items():
+            if name == "__metadata__" or (wanted is not None and name not in wanted):
+                continue
+            dt, size = _DTYPES[e["dtype"]]
+            start, end = e["data_offsets"]
+            f.seek(base + start)
+            a = np.fromfile(f, dtype=dt, count=(end - start) // size)
+            if e["dtype"] == "BF16":
+                a = (a.astype(np.uint32) << 16).view(np.float32)
+            elif e["dtype"] != "F32":
+                a = a.astype(np.float32)
+            out[name] = torch.from_numpy(a.reshape(e["shape"]))
     return out
 
 
-def load_params(model_dir, cfg, mlm, classifier, seed=0):
-    """The fixture's tensors where it has them (and the shape fits), random ones otherwise."""
-    stored = read_safetensors(os.path.join(model_dir, "model.safetensors"))
+def load_params(model_dir, cfg, mlm, classifier, seed=0, strict=False):
+    """The checkpoint's tensors where it has them (and the shape fits), random ones otherwise.
+
+    strict: every parameter must be in the file with its shape (the benches hand the peers a
+    directory written from l3mask's own parameters, so both sides run identical weights; a
+    missing tensor there is a bug, never a silent random fill)."""
+    specs = param_specs(cfg, mlm, classifier)
+    stored = read_safetensors(os.path.join(model_dir, "model.safetensors"),
+                              {name for name, *_ in specs})
     gen = torch.Generator().manual_seed(seed)
     out = {}
-    for name, shape, _, _, init in param_specs(cfg, mlm, classifier):
-        t = stored.get(name)
-        out[name] = t.clone() if t is not None and tuple(t.shape) == tuple(shape) else \
-            random_param(shape, init, gen)
+    for name, shape, _, _, init in specs:
+        t = stored.pop(name, None)
+        if t is not None and tuple(t.shape) == tuple(shape):
+            out[name] = t
+        elif strict:
+            got = "missing" if t is None else f"shape {tuple(t.shape)}"
+            raise ValueError(f"{model_dir}/model.safetensors: {name} {got}, expected {shape}")
+        else:
+            out[name] = random_param(shape, init, gen)
     return out
 
 
@@ -247,6 +265,17 @@ def vm_hwm_bytes():
     except OSError:
         pass
     return -1
+
+
+def reset_peak_rss():
+    """Restart VmHWM at the current RSS (Linux >= 4.0: "5" to /proc/self/clear_refs), so a peak
+    read later belongs to the work after this call. Returns False where that is refused."""
+    try:
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")
+        return True
+    except OSError:
+        return False
 
 
 def rss_bytes():
