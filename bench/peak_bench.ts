@@ -26,7 +26,13 @@ export interface Peak {
   copy: number;
   /** Billions of per-invocation-addressed f32 loads per second (cache-resident). */
   gather: number;
+  /** GFLOP/s of each probe ("vec4 x3": three independent vec4 chains per invocation). */
+  byChains: Record<string, number>;
 }
+
+/** Independent chains per invocation of the FMA probes (bench/shaders/peak_fma.wgsl). */
+const VEC4_CHAINS = [2, 3, 4, 6, 8];
+const SCALAR_CHAINS = [4, 8, 12, 16];
 
 const WG = 64;
 const GROUPS = 1024;
@@ -67,7 +73,8 @@ async function timeDispatches(
 async function probe(
   device: GPUDevice,
   pipe: GPUComputePipeline,
-  buffers: GPUBuffer[],
+  /** Storage buffers by binding number (exactly those the entry point uses: layout "auto"). */
+  buffers: Record<number, GPUBuffer>,
   uniform: (iters: number) => ArrayBuffer,
   work: (iters: number) => number,
   reps: number,
@@ -78,15 +85,19 @@ async function probe(
     size: 256,
     usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST,
   });
+  device.pushErrorScope("validation");
   const bind = device.createBindGroup({
     layout: pipe.getBindGroupLayout(0),
     entries: [
       { binding: 0, resource: { buffer: ubuf } },
-      ...buffers.map((b, i) => ({ binding: i + 1, resource: { buffer: b } })),
+      ...Object.entries(buffers).map(([i, b]) => ({ binding: Number(i), resource: { buffer: b } })),
     ],
   });
   let iters = 16;
   let sec = 0;
+  await timeDispatches(device, pipe, bind, groups, 1);
+  const invalid = await device.popErrorScope();
+  if (invalid) throw new Error(`peak probe: ${invalid.message}`);
   for (;;) {
     device.queue.writeBuffer(ubuf, 0, uniform(iters));
     sec = await timeDispatches(device, pipe, bind, groups, perSubmit);
@@ -116,22 +127,20 @@ export async function measurePeak(ctx: GpuContext, reps = 3): Promise<Peak> {
   const invocations = GROUPS * WG;
   const out = device.createBuffer({ size: invocations * 16, usage: GPUBufferUsage.STORAGE });
   const fmaParams = (iters: number) => params([iters, [0.5, "f32"]]);
-  const vec4 = await probe(
-    device,
-    pipeline(device, FMA_WGSL, "main_vec4"),
-    [out],
-    fmaParams,
-    (it) => invocations * it * 64,
-    reps,
-  );
-  const scalar = await probe(
-    device,
-    pipeline(device, FMA_WGSL, "main_scalar"),
-    [out],
-    fmaParams,
-    (it) => invocations * it * 16,
-    reps,
-  );
+  const chains = async (kind: "vec4" | "scalar", n: number) =>
+    await probe(
+      device,
+      pipeline(device, FMA_WGSL, `main_${kind}_${n}`),
+      { 1: out },
+      fmaParams,
+      (it) => invocations * it * n * (kind === "vec4" ? 8 : 2),
+      reps,
+    );
+  const fma: Record<string, number> = {};
+  for (const n of VEC4_CHAINS) fma[`vec4 x${n}`] = await chains("vec4", n);
+  for (const n of SCALAR_CHAINS) fma[`scalar x${n}`] = await chains("scalar", n);
+  const vec4 = Math.max(...VEC4_CHAINS.map((n) => fma[`vec4 x${n}`]));
+  const scalar = Math.max(...SCALAR_CHAINS.map((n) => fma[`scalar x${n}`]));
 
   // Streaming copy: 64 MiB each way (65535 workgroups of 64 vec4); `copies` per submit.
   const groups = Math.min(65535, ctx.limits.maxComputeWorkgroupsPerDimension);
@@ -145,7 +154,7 @@ export async function measurePeak(ctx: GpuContext, reps = 3): Promise<Peak> {
     const rate = await probe(
       device,
       copyPipe,
-      [dst, src, flat],
+      { 1: dst, 2: src },
       () => params([n, 0, 0, [1.0001, "f32"]]),
       () => n * 32,
       reps,
@@ -157,13 +166,20 @@ export async function measurePeak(ctx: GpuContext, reps = 3): Promise<Peak> {
   const gather = await probe(
     device,
     pipeline(device, MEM_WGSL, "gather"),
-    [dst, src, flat],
+    { 1: dst, 3: flat },
     (iters) => params([n, iters, 4095, [1, "f32"]]),
     (it) => invocations * it,
     reps,
   );
   for (const b of [out, src, dst, flat]) b.destroy();
-  return { vec4: vec4 / 1e9, scalar: scalar / 1e9, copy: copy / 1e9, gather: gather / 1e9 };
+  const byChains = Object.fromEntries(Object.entries(fma).map(([k, v]) => [k, v / 1e9]));
+  return {
+    vec4: vec4 / 1e9,
+    scalar: scalar / 1e9,
+    copy: copy / 1e9,
+    gather: gather / 1e9,
+    byChains,
+  };
 }
 
 if (import.meta.main) {
@@ -171,6 +187,7 @@ if (import.meta.main) {
   console.log(adapterLine(ctx));
   console.log(loadLine());
   const p = await measurePeak(ctx, intFlag("reps", 5));
+  for (const [k, v] of Object.entries(p.byChains)) console.log(`  ${k.padEnd(11)} ${v.toFixed(1)}`);
   console.log(`vec4 FMA chains:    ${p.vec4.toFixed(1)} GFLOP/s`);
   console.log(
     `scalar FMA chains:  ${p.scalar.toFixed(1)} GFLOP/s (${(p.scalar / p.vec4).toFixed(2)}x vec4)`,
