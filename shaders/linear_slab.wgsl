@@ -60,7 +60,7 @@ const TN = 64u; // columns of C per workgroup (and per thread)
 const KB = 128u; // slab depth: KB * TN * 4 bytes = 32 KiB of workgroup memory
 const KQ = KB / 4u; // vec4s of A per row per slab
 const JQ = TN / 4u; // vec4s of C per row
-override WG: u32 = 128u; // a power of two, at most 512
+override WG: u32 = 256u; // a power of two, at most 512
 
 // tile[j * KQ + s] = (B(q0 + j, r0 + 4s), ..., B(q0 + j, r0 + 4s + 3)), zero past R
 var<workgroup> tile: array<vec4f, TN * KQ>;

@@ -52,18 +52,18 @@ const SLAB_TM = 2;
 const SLAB_TN = 64;
 const SLAB_KB = 128;
 const SLAB_DEPTH = 2 * SLAB_KB;
-const SLAB_WG = 128;
+const SLAB_WG = 256;
 const SLAB_WORKGROUP_BYTES = SLAB_TN * SLAB_KB * 4;
 /**
  * When the default is linear_slab: a product of at least 2^24 multiply-adds (below, its one-off
  * compile of 10-20 s costs more than it saves, and tiny models never compile it) whose output has
- * enough rows P for the 256-row workgroups (P rows cost like ceil(P / 256) * 256): the tiled
+ * enough rows P for the 512-row workgroups (P rows cost like ceil(P / 512) * 512): the tiled
  * forward kernel is ~4x slower per useful flop, the naive backward kernels ~40x.
  */
 const SLAB_MIN_MACS = 1 << 24;
 const SLAB_MIN_ROWS = { forward: 96, backwardInput: 16, backwardWeight: 16 };
 
-/** Whether this adapter can run linear_slab (32 KiB workgroup memory, 128 invocations). */
+/** Whether this adapter can run linear_slab (32 KiB workgroup memory, 256 invocations). */
 export function slabSupported(ctx: GpuContext): boolean {
   const l = ctx.limits;
   return l.maxComputeWorkgroupStorageSize >= SLAB_WORKGROUP_BYTES &&
