@@ -7,6 +7,8 @@
  * (measured with an empty replay) is subtracted.
  *
  *   deno run -A bench/profile.ts [--what stl|mtl|score] [--B 32] [--T 64] [--reps 5]
+ *     [--model tiny|mini|roberta-base-shapes|DIR] [--weighting fixed|meta] [--steps-before 2]
+ * (--model and --weighting for the training step; see bench/models.ts.)
  */
 import { createContext, type RecordedDispatch } from "../src/gpu/context.ts";
 import { loadTokenizer } from "../src/io/tokenizer.ts";
@@ -14,7 +16,16 @@ import { loadCheckpoint } from "../src/model/weights.ts";
 import { PltScorer } from "../src/score/scorer.ts";
 import type { Example } from "../src/train/data.ts";
 import { Trainer } from "../src/train/trainer.ts";
-import { adapterLine, benchTrainerSettings, intFlag, printTable, ROOT, strFlag } from "./util.ts";
+import { benchModel } from "./models.ts";
+import {
+  adapterLine,
+  benchTrainerSettings,
+  DATASETS,
+  intFlag,
+  printTable,
+  ROOT,
+  strFlag,
+} from "./util.ts";
 
 const what = strFlag("what", "stl");
 const B = intFlag("B", 32);
@@ -55,29 +66,37 @@ if (what === "score") {
   ctx.recorder = null;
   console.log(`score: first batch of ${batches} (budget ${B * T} tokens)`);
 } else {
-  const MODEL = strFlag("model", `${ROOT}tests/fixtures/tiny-bert`);
-  const tok = await loadTokenizer(MODEL);
-  const model = await loadCheckpoint(MODEL, { mlm: true, classifier: "optional" }, {
+  await using bm = await benchModel({
+    fallback: "tiny",
+    tiny: "bert",
+    heads: { mlm: true, classifier: true },
     numLabels: 6,
+    needTokenizer: true,
   });
-  const rows = (await Deno.readTextFile(`${ROOT}../shared/datasets/citation_intent/train.jsonl`))
+  const tok = bm.tokenizer!;
+  const rows = (await Deno.readTextFile(`${DATASETS}/citation_intent/train.jsonl`))
     .split("\n").filter((l) => l.trim()).map((l) => JSON.parse(l));
   const ex: Example[] = rows.slice(0, 2 * B).map((r, i) => {
     const e = tok.encode(String(r.text), { maxLength: T });
     return { row: i, ids: e.ids, special: e.special, label: i % 6 };
   });
+  const dev: Example[] = rows.slice(2 * B, 2 * B + 32).map((r, i) => {
+    const e = tok.encode(String(r.text), { maxLength: T });
+    return { row: i, ids: e.ids, special: e.special, label: i % 6 };
+  });
   const mode = what === "mtl" ? "mtl" : "stl";
+  const weighting = mode === "mtl" && strFlag("weighting", "fixed") === "meta" ? "meta" : "fixed";
   const tr = new Trainer(
     ctx,
-    model.config,
-    model.params,
-    benchTrainerSettings(mode, B, 100),
+    bm.config,
+    await bm.params(),
+    benchTrainerSettings(mode, B, 100, weighting),
     tok,
-    [],
+    weighting === "meta" ? dev : [],
   );
+  console.log(`${bm.label}; ${mode}-${weighting}, B ${B} x T ${T}`);
   const mlm = what === "mtl" ? [ex.slice(B)] : null;
-  await tr.step([ex.slice(0, B)], mlm);
-  await tr.step([ex.slice(0, B)], mlm);
+  for (let i = 0; i < intFlag("steps-before", 2); i++) await tr.step([ex.slice(0, B)], mlm);
   ctx.recorder = (d) => recorded.push(d);
   holding = true;
   const t0 = performance.now();
