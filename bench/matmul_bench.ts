@@ -4,6 +4,9 @@
  *   (8192 x 768) . (768 x 768)ᵀ   and   (8192 x 768) . (3072 x 768)ᵀ     (M x K) . (N x K)ᵀ
  * for the forward (with bias), backward-input and backward-weight (with bias gradient) products.
  *
+ * Each kernel's GFLOP/s is also given as a fraction of this adapter's vec4 FMA peak, measured in
+ * the same run by bench/peak_bench.ts ("of peak").
+ *
  * Every variant is first validated against the CPU reference (src/cpu/linear.ts) on a smaller
  * shape. Timing: one untimed call (pipeline compile, first touch), then `--reps` batches of
  * `--iters` calls each recorded in one command batch and awaited with ctx.sync(); the median batch
@@ -26,6 +29,7 @@ import {
   linearForward,
 } from "../src/kernels/linear.ts";
 import process from "node:process";
+import { measurePeak } from "./peak_bench.ts";
 import { adapterLine, boolFlag, intFlag, median, printTable, runPeer, speedRatio } from "./util.ts";
 
 const reps = intFlag("reps", 3);
@@ -202,6 +206,12 @@ for (const shape of SHAPES) {
   release(ctx, t);
 }
 console.log(`load average after l3mask: ${loadavg()}`);
+// This adapter's own ceiling (bench/peak_bench.ts), measured in the same run.
+const peak = await measurePeak(ctx, 2);
+console.log(
+  `adapter peak: vec4 FMA ${peak.vec4.toFixed(1)} GFLOP/s, scalar ${peak.scalar.toFixed(1)}; ` +
+    `copy ${peak.copy.toFixed(1)} GB/s`,
+);
 
 type PeerResult = { M: number; K: number; N: number; op: string; gflops: number; cpu_ms: number };
 type PeerJson = { torch: string; threads: number; results: PeerResult[] };
@@ -235,6 +245,7 @@ const table = [[
   "variant",
   "ms",
   "GFLOP/s",
+  "of peak",
   "peer",
   "ratio",
   "GFLOP/cpu-s x2",
@@ -250,6 +261,7 @@ for (const r of rows) {
     r.variant,
     r.ms.toFixed(1),
     fmt(r.gflops),
+    `${(r.gflops / peak.vec4).toFixed(2)}`,
     fmt(p),
     speedRatio(r.gflops, p, "rate"),
     fmt(r.cpuGflops),

@@ -1,7 +1,11 @@
 // fill_multi: t{j}[i] = value for every element of up to 8 tensors in one dispatch (zeroing
 // a model's gradients costs ceil(tensors / 8) dispatches instead of one per tensor). Slot j's
 // n[j] elements are covered by the workgroups start[j] .. start[j + 1] - 1 (start[count] = the
-// total); unused slots are bound to distinct dummy buffers and never touched.
+// total, also in start_end.x; starts past it are 0xffffffff); a workgroup covers WG * PER elements, invocation l the
+// elements l, l + WG, ..., l + (PER - 1) WG of it. Unused slots are bound to distinct dummy
+// buffers and never touched.
+// The slot is found without a loop and the uniforms are read at constant indices: on llvmpipe a
+// uniform read at a computed index, or inside a loop, becomes a loop over the SIMD lanes.
 // Buffers: t0..t7 read_write.
 // Dispatch: grid1d(start[count], WG); workgroup index wid.x + wid.y * num_workgroups.x.
 struct Params {
@@ -27,15 +31,41 @@ struct Params {
 @group(0) @binding(8) var<storage, read_write> t7: array<f32>;
 override WG: u32 = 256u;
 
-fn start(j: u32) -> u32 {
-  if (j < 4u) { return p.start_lo[j]; }
-  if (j < 8u) { return p.start_hi[j - 4u]; }
-  return p.start_end.x;
+const PER = 8u; // elements per invocation
+
+// The slot of workgroup `wg` (< start[count]): how many of start[1..7] it has reached.
+fn slot_of(wg: u32, lo: vec4u, hi: vec4u) -> u32 {
+  let reached_lo = select(vec4u(0u), vec4u(1u), vec4u(wg) >= lo);
+  let reached_hi = select(vec4u(0u), vec4u(1u), vec4u(wg) >= hi);
+  return reached_lo.y + reached_lo.z + reached_lo.w + reached_hi.x + reached_hi.y +
+    reached_hi.z + reached_hi.w;
 }
 
-fn count_of(j: u32) -> u32 {
-  if (j < 4u) { return p.n_lo[j]; }
-  return p.n_hi[j - 4u];
+// Component j of (lo, hi) as one 8-vector, by selects (no computed index).
+fn pick(j: u32, lo: vec4u, hi: vec4u) -> u32 {
+  var v = lo.x;
+  v = select(v, lo.y, j == 1u);
+  v = select(v, lo.z, j == 2u);
+  v = select(v, lo.w, j == 3u);
+  v = select(v, hi.x, j == 4u);
+  v = select(v, hi.y, j == 5u);
+  v = select(v, hi.z, j == 6u);
+  v = select(v, hi.w, j == 7u);
+  return v;
+}
+
+fn fill_slot(j: u32, i: u32, v: f32) {
+  switch j {
+    case 0u: { t0[i] = v; }
+    case 1u: { t1[i] = v; }
+    case 2u: { t2[i] = v; }
+    case 3u: { t3[i] = v; }
+    case 4u: { t4[i] = v; }
+    case 5u: { t5[i] = v; }
+    case 6u: { t6[i] = v; }
+    case 7u: { t7[i] = v; }
+    default: {}
+  }
 }
 
 @compute @workgroup_size(WG)
@@ -44,21 +74,15 @@ fn main(
   @builtin(workgroup_id) wid: vec3u,
   @builtin(num_workgroups) nwg: vec3u,
 ) {
+  let u = p;
   let wg = wid.x + wid.y * nwg.x;
-  if (wg >= start(p.count)) { return; }
-  var j = 0u;
-  while (j + 1u < p.count && wg >= start(j + 1u)) { j++; }
-  let i = (wg - start(j)) * WG + lid.x;
-  if (i >= count_of(j)) { return; }
-  switch j {
-    case 0u: { t0[i] = p.value; }
-    case 1u: { t1[i] = p.value; }
-    case 2u: { t2[i] = p.value; }
-    case 3u: { t3[i] = p.value; }
-    case 4u: { t4[i] = p.value; }
-    case 5u: { t5[i] = p.value; }
-    case 6u: { t6[i] = p.value; }
-    case 7u: { t7[i] = p.value; }
-    default: {}
+  if (wg >= u.start_end.x) { return; }
+  let j = slot_of(wg, u.start_lo, u.start_hi);
+  let first = pick(j, u.start_lo, u.start_hi);
+  let n = pick(j, u.n_lo, u.n_hi);
+  let i0 = (wg - first) * WG * PER + lid.x;
+  for (var e = 0u; e < PER; e++) {
+    let i = i0 + e * WG;
+    if (i < n) { fill_slot(j, i, u.value); }
   }
 }

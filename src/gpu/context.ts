@@ -58,6 +58,8 @@ export interface RecordedDispatch {
 const UNIFORM_SLOT = 256;
 /** Tensors per fill_multi dispatch. */
 const FILL_SLOTS = 8;
+/** Elements each fill_multi invocation sets (PER in the shader). */
+const FILL_PER_INVOCATION = 8;
 const UNIFORM_ARENA_SLOTS = 4096;
 /** Bind groups kept for reuse (a training step records a few hundred dispatches). */
 const BIND_GROUP_CACHE = 4096;
@@ -190,8 +192,15 @@ export class GpuContext {
     for (let first = 0; first < ts.length; first += FILL_SLOTS) {
       const group = ts.slice(first, first + FILL_SLOTS);
       const starts = [0];
-      for (const t of group) starts.push(starts[starts.length - 1] + Math.ceil(t.numel / 256));
-      const pad = (xs: number[], n: number) => [...xs, ...new Array(n - xs.length).fill(0)];
+      for (const t of group) {
+        starts.push(starts[starts.length - 1] + Math.ceil(t.numel / (256 * FILL_PER_INVOCATION)));
+      }
+      const total = starts[group.length];
+      const pad = (
+        xs: number[],
+        n: number,
+        v: number,
+      ) => [...xs, ...new Array(n - xs.length).fill(v)];
       this.run("fill_multi", {
         buffers: [...group, ...dummies.slice(group.length)],
         u32: [
@@ -199,8 +208,12 @@ export class GpuContext {
           0,
           0,
           0,
-          ...pad(starts, 12),
-          ...pad(group.map((t) => t.numel), 8),
+          ...pad(starts.slice(0, 8), 8, 0xffffffff),
+          total,
+          0,
+          0,
+          0,
+          ...pad(group.map((t) => t.numel), 8, 0),
         ],
         f32: [value],
         workgroups: this.grid1d(starts[group.length], 1),
