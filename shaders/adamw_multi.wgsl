@@ -2,7 +2,7 @@
 // tensors in one dispatch, so an optimizer step costs ceil(tensors / slots) dispatches instead of
 // one per tensor. Slot j holds tensor j: p{j}, m{j}, v{j} updated in place from g{j}; its n[j]
 // elements are covered by the workgroups start[j] .. start[j + 1] - 1 (start[count] = the total;
-// workgroups never straddle two tensors). Slot j's decoupled decay is lr_wd[j] (0 for biases and
+// workgroups never straddle two tensors; starts past start[count] are 0xffffffff). Slot j's decoupled decay is lr_wd[j] (0 for biases and
 // LayerNorm weights). Unused slots are bound to distinct dummy buffers and never touched.
 // Entry points: `main` takes 6 slots (25 storage bindings), `main3` 3 slots (bindings 1..13, for
 // adapters with 16 storage buffers per stage); a tensor's update is the same in both.
@@ -56,19 +56,38 @@ struct Params {
 @group(0) @binding(25) var<storage, read_write> v5: array<f32>;
 override WG: u32 = 256u;
 
-fn start(j: u32) -> u32 {
-  if (j < 4u) { return p.start_lo[j]; }
-  return p.start_hi[j - 4u];
+// The slot of workgroup `wg` (< the total): how many of start[1..7] it has reached (starts past
+// start[count] are 0xffffffff).
+fn slot_of(wg: u32, lo: vec4u, hi: vec4u) -> u32 {
+  let reached_lo = select(vec4u(0u), vec4u(1u), vec4u(wg) >= lo);
+  let reached_hi = select(vec4u(0u), vec4u(1u), vec4u(wg) >= hi);
+  return reached_lo.y + reached_lo.z + reached_lo.w + reached_hi.x + reached_hi.y +
+    reached_hi.z + reached_hi.w;
 }
 
-fn count_of(j: u32) -> u32 {
-  if (j < 4u) { return p.n_lo[j]; }
-  return p.n_hi[j - 4u];
+// Component j of (lo, hi) as one 8-vector, by selects (no computed index).
+fn pick(j: u32, lo: vec4u, hi: vec4u) -> u32 {
+  var v = lo.x;
+  v = select(v, lo.y, j == 1u);
+  v = select(v, lo.z, j == 2u);
+  v = select(v, lo.w, j == 3u);
+  v = select(v, hi.x, j == 4u);
+  v = select(v, hi.y, j == 5u);
+  v = select(v, hi.z, j == 6u);
+  v = select(v, hi.w, j == 7u);
+  return v;
 }
 
-fn decay_of(j: u32) -> f32 {
-  if (j < 4u) { return p.lr_wd_lo[j]; }
-  return p.lr_wd_hi[j - 4u];
+fn pickf(j: u32, lo: vec4f, hi: vec4f) -> f32 {
+  var v = lo.x;
+  v = select(v, lo.y, j == 1u);
+  v = select(v, lo.z, j == 2u);
+  v = select(v, lo.w, j == 3u);
+  v = select(v, hi.x, j == 4u);
+  v = select(v, hi.y, j == 5u);
+  v = select(v, hi.z, j == 6u);
+  v = select(v, hi.w, j == 7u);
+  return v;
 }
 
 // (new param, new m, new v) from the old values and the (scaled) gradient.
@@ -79,15 +98,14 @@ fn update(w0: f32, g: f32, m0: f32, v0: f32, lr_wd: f32) -> vec3f {
   return vec3f(w - p.step_size * (m1 / (sqrt(v1) / p.bc2_sqrt + p.eps)), m1, v1);
 }
 
-// The slot and element index of this invocation, or slot 6 when it has no element.
-fn locate(lid: vec3u, wid: vec3u, nwg: vec3u) -> vec2u {
+// Where this invocation works: (slot, element, elements of the slot), or slot 6 for none.
+fn locate(lid: vec3u, wid: vec3u, nwg: vec3u) -> vec3u {
+  let u = p;
   let wg = wid.x + wid.y * nwg.x;
-  if (wg >= start(p.count)) { return vec2u(6u, 0u); }
-  var j = 0u;
-  while (j + 1u < p.count && wg >= start(j + 1u)) { j++; }
-  let i = (wg - start(j)) * WG + lid.x;
-  if (i >= count_of(j)) { return vec2u(6u, 0u); }
-  return vec2u(j, i);
+  if (wg >= pick(u.count, u.start_lo, u.start_hi)) { return vec3u(6u, 0u, 0u); }
+  let j = slot_of(wg, u.start_lo, u.start_hi);
+  let first = (wg - pick(j, u.start_lo, u.start_hi)) * WG + lid.x;
+  return vec3u(j, first, pick(j, u.n_lo, u.n_hi));
 }
 
 fn grad_scale() -> f32 {
@@ -102,43 +120,47 @@ fn main(
   @builtin(num_workgroups) nwg: vec3u,
 ) {
   let at = locate(lid, wid, nwg);
-  let j = at.x;
-  let i = at.y;
-  if (j >= 6u) { return; }
+  if (at.x >= 6u || at.y >= at.z) { return; }
   let s = grad_scale();
-  let lr_wd = decay_of(j);
-  switch j {
+  let lr_wd = pickf(at.x, p.lr_wd_lo, p.lr_wd_hi);
+  switch at.x {
     case 0u: {
+      let i = at.y;
       let r = update(p0[i], g0[i] * s, m0[i], v0[i], lr_wd);
       p0[i] = r.x;
       m0[i] = r.y;
       v0[i] = r.z;
     }
     case 1u: {
+      let i = at.y;
       let r = update(p1[i], g1[i] * s, m1[i], v1[i], lr_wd);
       p1[i] = r.x;
       m1[i] = r.y;
       v1[i] = r.z;
     }
     case 2u: {
+      let i = at.y;
       let r = update(p2[i], g2[i] * s, m2[i], v2[i], lr_wd);
       p2[i] = r.x;
       m2[i] = r.y;
       v2[i] = r.z;
     }
     case 3u: {
+      let i = at.y;
       let r = update(p3[i], g3[i] * s, m3[i], v3[i], lr_wd);
       p3[i] = r.x;
       m3[i] = r.y;
       v3[i] = r.z;
     }
     case 4u: {
+      let i = at.y;
       let r = update(p4[i], g4[i] * s, m4[i], v4[i], lr_wd);
       p4[i] = r.x;
       m4[i] = r.y;
       v4[i] = r.z;
     }
     case 5u: {
+      let i = at.y;
       let r = update(p5[i], g5[i] * s, m5[i], v5[i], lr_wd);
       p5[i] = r.x;
       m5[i] = r.y;
@@ -155,25 +177,26 @@ fn main3(
   @builtin(num_workgroups) nwg: vec3u,
 ) {
   let at = locate(lid, wid, nwg);
-  let j = at.x;
-  let i = at.y;
-  if (j >= 3u) { return; }
+  if (at.x >= 3u || at.y >= at.z) { return; }
   let s = grad_scale();
-  let lr_wd = decay_of(j);
-  switch j {
+  let lr_wd = pickf(at.x, p.lr_wd_lo, p.lr_wd_hi);
+  switch at.x {
     case 0u: {
+      let i = at.y;
       let r = update(p0[i], g0[i] * s, m0[i], v0[i], lr_wd);
       p0[i] = r.x;
       m0[i] = r.y;
       v0[i] = r.z;
     }
     case 1u: {
+      let i = at.y;
       let r = update(p1[i], g1[i] * s, m1[i], v1[i], lr_wd);
       p1[i] = r.x;
       m1[i] = r.y;
       v1[i] = r.z;
     }
     case 2u: {
+      let i = at.y;
       let r = update(p2[i], g2[i] * s, m2[i], v2[i], lr_wd);
       p2[i] = r.x;
       m2[i] = r.y;

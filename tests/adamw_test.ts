@@ -1,8 +1,8 @@
 import * as cpu from "../src/cpu/adamw.ts";
 import * as cpuNorm from "../src/cpu/norm.ts";
 import type { GpuTensor } from "../src/gpu/tensor.ts";
-import { adamwMany, adamwSlots, adamwStep } from "../src/kernels/adamw.ts";
-import { createContext, type GpuContext } from "../src/gpu/context.ts";
+import { ADAMW_MULTI_MAX_NUMEL, adamwMany, adamwSlots, adamwStep } from "../src/kernels/adamw.ts";
+import { createContext, FILL_MULTI_MAX_NUMEL, type GpuContext } from "../src/gpu/context.ts";
 import { globalNormClip } from "../src/kernels/norm.ts";
 import { assertClose, f64, gpuTest, randn } from "./util.ts";
 
@@ -208,14 +208,19 @@ gpuTest("adamwStep rejects aliased buffers", (ctx) => {
 });
 
 /**
- * adamwMany on 13 tensors equals one adamwStep each, bit for bit, with ceil(13 / slots) dispatches
- * for the slots `ctx` allows (a partial dispatch included), or 13 single steps without slots.
+ * adamwMany on 14 tensors equals one adamwStep each, bit for bit: the 13 small ones in
+ * ceil(13 / slots) dispatches for the slots `ctx` allows (a partial one included) and the large
+ * one alone, or 14 single steps without slots.
  */
 async function checkAdamwMany(ctx: GpuContext): Promise<void> {
-  // Sizes around the 256-element workgroups, mixed decay, a device clip factor, 3 steps.
-  const sizes = [1, 255, 256, 257, 3000, 7, 512, 1023, 64, 100000, 5, 9, 300];
+  // Sizes around the 256-element workgroups, mixed decay, a device clip factor, 3 steps; one
+  // tensor past ADAMW_MULTI_MAX_NUMEL (its own adamw_step dispatch).
+  const sizes = [1, 255, 256, 257, 3000, 7, 512, 1023, 64, 100000, 5, 9, 300, 65536];
   const slots = adamwSlots(ctx);
-  if (slots && sizes.length % slots === 0) throw new Error("the test must span a partial dispatch");
+  const big = sizes.filter((n) => n > ADAMW_MULTI_MAX_NUMEL).length;
+  if (big !== 1 || (slots && (sizes.length - big) % slots === 0)) {
+    throw new Error("the test must span a partial dispatch and one large tensor");
+  }
   const decay = sizes.map((_, i) => (i % 3 === 0 ? 0 : 0.01 * (i + 1)));
   const init = sizes.map((n, i) => {
     const v = randn(n, 40 + i, 0.1);
@@ -237,7 +242,7 @@ async function checkAdamwMany(ctx: GpuContext): Promise<void> {
     }));
   const many = make(), one = make();
   const dims = { lr: 1e-3, beta1: 0.9, beta2: 0.98, eps: 1e-6, gradScale: scale };
-  const want = slots ? Math.ceil(sizes.length / slots) : sizes.length;
+  const want = slots ? big + Math.ceil((sizes.length - big) / slots) : sizes.length;
   for (let step = 1; step <= 3; step++) {
     const before = ctx.dispatchCount;
     adamwMany(ctx, many, { ...dims, step });
@@ -297,17 +302,18 @@ for (const buffers of [16, 12]) {
 }
 
 gpuTest(
-  "fillMany sets every element of 11 tensors (two dispatches) and nothing else",
+  "fillMany sets every element of 12 tensors (one alone, eleven in two dispatches) and nothing else",
   async (ctx) => {
-    const sizes = [1, 256, 257, 5000, 3, 70000, 12, 9, 255, 1024, 31];
+    // 2049..5000: several 2048-element workgroups with a partial one; 70000: its own `fill`.
+    const sizes = [1, 256, 257, 5000, 3, 70000, 12, 9, 255, 1024, 31, 2049];
+    const big = sizes.filter((n) => n > FILL_MULTI_MAX_NUMEL).length;
     const ts = sizes.map((n, i) => ctx.upload(randn(n, i)));
     const other = ctx.upload(randn(100, 99));
     const before = ctx.dispatchCount;
     ctx.fillMany(ts, -2.5);
-    if (ctx.dispatchCount - before !== 2) {
-      throw new Error(
-        `${ctx.dispatchCount - before} dispatches`,
-      );
+    const want = ctx.maxStorageBuffers >= 8 ? big + Math.ceil((sizes.length - big) / 8) : 12;
+    if (big !== 1 || ctx.dispatchCount - before !== want) {
+      throw new Error(`${ctx.dispatchCount - before} dispatches, want ${want}`);
     }
     const got = await ctx.readMany([...ts, other]);
     got.slice(0, sizes.length).forEach((g, i) => {

@@ -25,6 +25,13 @@ export function adamwConstants(dims: AdamWDims): number[] {
   return [lr * weightDecay, lr / bias1, Math.sqrt(bias2), beta1, beta2, 1 - beta1, 1 - beta2, eps];
 }
 
+/**
+ * Tensors of more elements than this get an adamw_step dispatch of their own: on llvmpipe the
+ * multi-tensor kernel's loads and stores, inside its switch over slots, cost ~2.4x adamw_step's,
+ * and past ~5K elements that outweighs a dispatch (~0.05 ms). Results are the same either way.
+ */
+export const ADAMW_MULTI_MAX_NUMEL = 1 << 16;
+
 /** Tensors per adamw_multi dispatch at most (4 bindings each, plus the scale). */
 export const ADAMW_SLOTS = 6;
 
@@ -51,8 +58,9 @@ export interface AdamWTensor {
 
 /**
  * adamwStep on many tensors with the same lr, betas, eps, step and gradScale (a parameter
- * group): shaders/adamw_multi.wgsl, adamwSlots(ctx) tensors per dispatch, with results identical
- * to one adamwStep per tensor (which it falls back to where the adapter has too few bindings).
+ * group): tensors of up to ADAMW_MULTI_MAX_NUMEL elements through shaders/adamw_multi.wgsl,
+ * adamwSlots(ctx) per dispatch, larger ones (and all where the adapter has too few bindings) one
+ * adamwStep each; results identical to one adamwStep per tensor.
  */
 export function adamwMany(
   ctx: GpuContext,
@@ -60,20 +68,21 @@ export function adamwMany(
   dims: Omit<AdamWDims, "n" | "weightDecay">,
 ): void {
   const slots = adamwSlots(ctx);
-  if (slots === 0) {
-    for (const it of items) {
-      adamwStep(ctx, it.param, it.grad, it.m, it.v, {
-        ...dims,
-        n: it.param.numel,
-        weightDecay: it.weightDecay,
-      });
-    }
-    return;
+  const single = slots === 0 ? items : items.filter((it) => it.param.numel > ADAMW_MULTI_MAX_NUMEL);
+  for (const it of single) {
+    adamwStep(ctx, it.param, it.grad, it.m, it.v, {
+      ...dims,
+      n: it.param.numel,
+      weightDecay: it.weightDecay,
+    });
   }
+  if (slots === 0) return;
+  const grouped = items.filter((it) => it.param.numel <= ADAMW_MULTI_MAX_NUMEL);
+  if (grouped.length === 0) return;
   const dummies = ctx.dummyTensors(3 * slots + 1);
   const [, ...shared] = adamwConstants({ ...dims, n: 0, weightDecay: 0 });
-  for (let first = 0; first < items.length; first += slots) {
-    const group = items.slice(first, first + slots);
+  for (let first = 0; first < grouped.length; first += slots) {
+    const group = grouped.slice(first, first + slots);
     const buffers: GpuTensor[] = [dims.gradScale ?? group[0].grad];
     const starts = [0];
     group.forEach((it) => {
@@ -85,7 +94,7 @@ export function adamwMany(
       const d = 3 * j;
       buffers.push(dummies[d], dummies[3 * slots], dummies[d + 1], dummies[d + 2]);
     }
-    const pad = (xs: number[], n: number) => [...xs, ...new Array(n - xs.length).fill(0)];
+    const pad = (xs: number[], n: number, v = 0) => [...xs, ...new Array(n - xs.length).fill(v)];
     ctx.run("adamw_multi", {
       buffers,
       u32: [
@@ -93,8 +102,8 @@ export function adamwMany(
         dims.gradScale ? 1 : 0,
         0,
         0,
-        ...pad(starts, 8),
-        ...pad(group.map((it) => it.param.numel), 8),
+        ...pad(starts, 8, 0xffffffff),
+        ...pad(group.map((it) => it.param.numel), 8, 0),
       ],
       f32: [...pad(group.map((it) => dims.lr * it.weightDecay), 8), ...shared],
       workgroups: ctx.grid1d(starts[group.length], 1),
