@@ -8,6 +8,7 @@
 // adapters with 16 storage buffers per stage); a tensor's update is the same in both.
 // Buffers: scale (>= 1) read (bound to g0 and ignored when use_scale = 0); then for each slot j:
 // p{j} (n[j]) read_write, g{j} (n[j]) read, m{j}, v{j} (n[j]) read_write.
+// slot_of and pick come from shaders/multi_slots.wgsl (prepended by src/shaders.ts).
 // Dispatch: grid1d(start[count], WG); workgroup index wid.x + wid.y * num_workgroups.x.
 struct Params {
   count: u32,
@@ -56,28 +57,7 @@ struct Params {
 @group(0) @binding(25) var<storage, read_write> v5: array<f32>;
 override WG: u32 = 256u;
 
-// The slot of workgroup `wg` (< the total): how many of start[1..7] it has reached (starts past
-// start[count] are 0xffffffff).
-fn slot_of(wg: u32, lo: vec4u, hi: vec4u) -> u32 {
-  let reached_lo = select(vec4u(0u), vec4u(1u), vec4u(wg) >= lo);
-  let reached_hi = select(vec4u(0u), vec4u(1u), vec4u(wg) >= hi);
-  return reached_lo.y + reached_lo.z + reached_lo.w + reached_hi.x + reached_hi.y +
-    reached_hi.z + reached_hi.w;
-}
-
-// Component j of (lo, hi) as one 8-vector, by selects (no computed index).
-fn pick(j: u32, lo: vec4u, hi: vec4u) -> u32 {
-  var v = lo.x;
-  v = select(v, lo.y, j == 1u);
-  v = select(v, lo.z, j == 2u);
-  v = select(v, lo.w, j == 3u);
-  v = select(v, hi.x, j == 4u);
-  v = select(v, hi.y, j == 5u);
-  v = select(v, hi.z, j == 6u);
-  v = select(v, hi.w, j == 7u);
-  return v;
-}
-
+// pick (shaders/multi_slots.wgsl) for f32 components.
 fn pickf(j: u32, lo: vec4f, hi: vec4f) -> f32 {
   var v = lo.x;
   v = select(v, lo.y, j == 1u);

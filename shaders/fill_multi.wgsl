@@ -1,11 +1,10 @@
 // fill_multi: t{j}[i] = value for every element of up to 8 tensors in one dispatch (zeroing
 // a model's gradients costs ceil(tensors / 8) dispatches instead of one per tensor). Slot j's
 // n[j] elements are covered by the workgroups start[j] .. start[j + 1] - 1 (start[count] = the
-// total, also in start_end.x; starts past it are 0xffffffff); a workgroup covers WG * PER elements, invocation l the
-// elements l, l + WG, ..., l + (PER - 1) WG of it. Unused slots are bound to distinct dummy
-// buffers and never touched.
-// The slot is found without a loop and the uniforms are read at constant indices: on llvmpipe a
-// uniform read at a computed index, or inside a loop, becomes a loop over the SIMD lanes.
+// total, also in start_end.x; starts past it are 0xffffffff); a workgroup covers WG * PER
+// elements, invocation l the elements l, l + WG, ..., l + (PER - 1) WG of it. Unused slots are
+// bound to distinct dummy buffers and never touched.
+// slot_of and pick come from shaders/multi_slots.wgsl (prepended by src/shaders.ts).
 // Buffers: t0..t7 read_write.
 // Dispatch: grid1d(start[count], WG); workgroup index wid.x + wid.y * num_workgroups.x.
 struct Params {
@@ -32,27 +31,6 @@ struct Params {
 override WG: u32 = 256u;
 
 const PER = 8u; // elements per invocation
-
-// The slot of workgroup `wg` (< start[count]): how many of start[1..7] it has reached.
-fn slot_of(wg: u32, lo: vec4u, hi: vec4u) -> u32 {
-  let reached_lo = select(vec4u(0u), vec4u(1u), vec4u(wg) >= lo);
-  let reached_hi = select(vec4u(0u), vec4u(1u), vec4u(wg) >= hi);
-  return reached_lo.y + reached_lo.z + reached_lo.w + reached_hi.x + reached_hi.y +
-    reached_hi.z + reached_hi.w;
-}
-
-// Component j of (lo, hi) as one 8-vector, by selects (no computed index).
-fn pick(j: u32, lo: vec4u, hi: vec4u) -> u32 {
-  var v = lo.x;
-  v = select(v, lo.y, j == 1u);
-  v = select(v, lo.z, j == 2u);
-  v = select(v, lo.w, j == 3u);
-  v = select(v, hi.x, j == 4u);
-  v = select(v, hi.y, j == 5u);
-  v = select(v, hi.z, j == 6u);
-  v = select(v, hi.w, j == 7u);
-  return v;
-}
 
 fn fill_slot(j: u32, i: u32, v: f32) {
   switch j {

@@ -126,10 +126,12 @@ import linear_backward_weight_tiled from "../shaders/linear_backward_weight_tile
 SHADERS.linear_backward_weight_tiled = linear_backward_weight_tiled;
 import linear_split_reduce from "../shaders/linear_split_reduce.wgsl" with { type: "text" };
 SHADERS.linear_split_reduce = linear_split_reduce;
+// The multi-tensor kernels share their slot helpers (WGSL has no includes).
+import multi_slots from "../shaders/multi_slots.wgsl" with { type: "text" };
 import adamw_multi from "../shaders/adamw_multi.wgsl" with { type: "text" };
-SHADERS.adamw_multi = adamw_multi;
+SHADERS.adamw_multi = multi_slots + adamw_multi;
 import fill_multi from "../shaders/fill_multi.wgsl" with { type: "text" };
-SHADERS.fill_multi = fill_multi;
+SHADERS.fill_multi = multi_slots + fill_multi;
 import attention_query from "../shaders/attention_query.wgsl" with { type: "text" };
 SHADERS.attention_query = attention_query;
 import layernorm_residual_forward from "../shaders/layernorm_residual_forward.wgsl" with {
