@@ -93,6 +93,49 @@ fn grad_scale() -> f32 {
   return 1.0;
 }
 
+// Slot j's update of element i (each slot has its own bindings: WGSL passes no storage pointers).
+fn step0(i: u32, s: f32, lr_wd: f32) {
+  let r = update(p0[i], g0[i] * s, m0[i], v0[i], lr_wd);
+  p0[i] = r.x;
+  m0[i] = r.y;
+  v0[i] = r.z;
+}
+
+fn step1(i: u32, s: f32, lr_wd: f32) {
+  let r = update(p1[i], g1[i] * s, m1[i], v1[i], lr_wd);
+  p1[i] = r.x;
+  m1[i] = r.y;
+  v1[i] = r.z;
+}
+
+fn step2(i: u32, s: f32, lr_wd: f32) {
+  let r = update(p2[i], g2[i] * s, m2[i], v2[i], lr_wd);
+  p2[i] = r.x;
+  m2[i] = r.y;
+  v2[i] = r.z;
+}
+
+fn step3(i: u32, s: f32, lr_wd: f32) {
+  let r = update(p3[i], g3[i] * s, m3[i], v3[i], lr_wd);
+  p3[i] = r.x;
+  m3[i] = r.y;
+  v3[i] = r.z;
+}
+
+fn step4(i: u32, s: f32, lr_wd: f32) {
+  let r = update(p4[i], g4[i] * s, m4[i], v4[i], lr_wd);
+  p4[i] = r.x;
+  m4[i] = r.y;
+  v4[i] = r.z;
+}
+
+fn step5(i: u32, s: f32, lr_wd: f32) {
+  let r = update(p5[i], g5[i] * s, m5[i], v5[i], lr_wd);
+  p5[i] = r.x;
+  m5[i] = r.y;
+  v5[i] = r.z;
+}
+
 @compute @workgroup_size(WG)
 fn main(
   @builtin(local_invocation_id) lid: vec3u,
@@ -104,48 +147,12 @@ fn main(
   let s = grad_scale();
   let lr_wd = pickf(at.x, p.lr_wd_lo, p.lr_wd_hi);
   switch at.x {
-    case 0u: {
-      let i = at.y;
-      let r = update(p0[i], g0[i] * s, m0[i], v0[i], lr_wd);
-      p0[i] = r.x;
-      m0[i] = r.y;
-      v0[i] = r.z;
-    }
-    case 1u: {
-      let i = at.y;
-      let r = update(p1[i], g1[i] * s, m1[i], v1[i], lr_wd);
-      p1[i] = r.x;
-      m1[i] = r.y;
-      v1[i] = r.z;
-    }
-    case 2u: {
-      let i = at.y;
-      let r = update(p2[i], g2[i] * s, m2[i], v2[i], lr_wd);
-      p2[i] = r.x;
-      m2[i] = r.y;
-      v2[i] = r.z;
-    }
-    case 3u: {
-      let i = at.y;
-      let r = update(p3[i], g3[i] * s, m3[i], v3[i], lr_wd);
-      p3[i] = r.x;
-      m3[i] = r.y;
-      v3[i] = r.z;
-    }
-    case 4u: {
-      let i = at.y;
-      let r = update(p4[i], g4[i] * s, m4[i], v4[i], lr_wd);
-      p4[i] = r.x;
-      m4[i] = r.y;
-      v4[i] = r.z;
-    }
-    case 5u: {
-      let i = at.y;
-      let r = update(p5[i], g5[i] * s, m5[i], v5[i], lr_wd);
-      p5[i] = r.x;
-      m5[i] = r.y;
-      v5[i] = r.z;
-    }
+    case 0u: { step0(at.y, s, lr_wd); }
+    case 1u: { step1(at.y, s, lr_wd); }
+    case 2u: { step2(at.y, s, lr_wd); }
+    case 3u: { step3(at.y, s, lr_wd); }
+    case 4u: { step4(at.y, s, lr_wd); }
+    case 5u: { step5(at.y, s, lr_wd); }
     default: {}
   }
 }
@@ -161,27 +168,9 @@ fn main3(
   let s = grad_scale();
   let lr_wd = pickf(at.x, p.lr_wd_lo, p.lr_wd_hi);
   switch at.x {
-    case 0u: {
-      let i = at.y;
-      let r = update(p0[i], g0[i] * s, m0[i], v0[i], lr_wd);
-      p0[i] = r.x;
-      m0[i] = r.y;
-      v0[i] = r.z;
-    }
-    case 1u: {
-      let i = at.y;
-      let r = update(p1[i], g1[i] * s, m1[i], v1[i], lr_wd);
-      p1[i] = r.x;
-      m1[i] = r.y;
-      v1[i] = r.z;
-    }
-    case 2u: {
-      let i = at.y;
-      let r = update(p2[i], g2[i] * s, m2[i], v2[i], lr_wd);
-      p2[i] = r.x;
-      m2[i] = r.y;
-      v2[i] = r.z;
-    }
+    case 0u: { step0(at.y, s, lr_wd); }
+    case 1u: { step1(at.y, s, lr_wd); }
+    case 2u: { step2(at.y, s, lr_wd); }
     default: {}
   }
 }
