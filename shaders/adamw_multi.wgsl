@@ -57,19 +57,6 @@ struct Params {
 @group(0) @binding(25) var<storage, read_write> v5: array<f32>;
 override WG: u32 = 256u;
 
-// pick (shaders/multi_slots.wgsl) for f32 components.
-fn pickf(j: u32, lo: vec4f, hi: vec4f) -> f32 {
-  var v = lo.x;
-  v = select(v, lo.y, j == 1u);
-  v = select(v, lo.z, j == 2u);
-  v = select(v, lo.w, j == 3u);
-  v = select(v, hi.x, j == 4u);
-  v = select(v, hi.y, j == 5u);
-  v = select(v, hi.z, j == 6u);
-  v = select(v, hi.w, j == 7u);
-  return v;
-}
-
 // (new param, new m, new v) from the old values and the (scaled) gradient.
 fn update(w0: f32, g: f32, m0: f32, v0: f32, lr_wd: f32) -> vec3f {
   let w = w0 - lr_wd * w0;
@@ -145,7 +132,7 @@ fn main(
   let at = locate(lid, wid, nwg);
   if (at.x >= 6u || at.y >= at.z) { return; }
   let s = grad_scale();
-  let lr_wd = pickf(at.x, p.lr_wd_lo, p.lr_wd_hi);
+  let lr_wd = bitcast<f32>(pick(at.x, bitcast<vec4u>(p.lr_wd_lo), bitcast<vec4u>(p.lr_wd_hi)));
   switch at.x {
     case 0u: { step0(at.y, s, lr_wd); }
     case 1u: { step1(at.y, s, lr_wd); }
@@ -166,7 +153,7 @@ fn main3(
   let at = locate(lid, wid, nwg);
   if (at.x >= 3u || at.y >= at.z) { return; }
   let s = grad_scale();
-  let lr_wd = pickf(at.x, p.lr_wd_lo, p.lr_wd_hi);
+  let lr_wd = bitcast<f32>(pick(at.x, bitcast<vec4u>(p.lr_wd_lo), bitcast<vec4u>(p.lr_wd_hi)));
   switch at.x {
     case 0u: { step0(at.y, s, lr_wd); }
     case 1u: { step1(at.y, s, lr_wd); }

@@ -190,11 +190,10 @@ export class GpuContext {
    * adapter has too few bindings) one `fill` dispatch each.
    */
   fillMany(ts: GpuTensor[], value: number): void {
-    const grouped = this.maxStorageBuffers < FILL_SLOTS
-      ? []
-      : ts.filter((t) => t.numel <= FILL_MULTI_MAX_NUMEL);
-    for (const t of ts) if (!grouped.includes(t)) this.fill(t, value);
-    ts = grouped;
+    const grouped = (t: GpuTensor) =>
+      this.maxStorageBuffers >= FILL_SLOTS && t.numel <= FILL_MULTI_MAX_NUMEL;
+    for (const t of ts) if (!grouped(t)) this.fill(t, value);
+    ts = ts.filter(grouped);
     const dummies = this.dummyTensors(FILL_SLOTS);
     for (let first = 0; first < ts.length; first += FILL_SLOTS) {
       const group = ts.slice(first, first + FILL_SLOTS);

@@ -33,7 +33,7 @@ export function adamwConstants(dims: AdamWDims): number[] {
 export const ADAMW_MULTI_MAX_NUMEL = 1 << 16;
 
 /** Tensors per adamw_multi dispatch at most (4 bindings each, plus the scale). */
-export const ADAMW_SLOTS = 6;
+const ADAMW_SLOTS = 6;
 
 /**
  * Tensors per adamw_multi dispatch on this adapter: 6 (entry point `main`, 25 storage bindings)
@@ -42,8 +42,8 @@ export const ADAMW_SLOTS = 6;
  */
 export function adamwSlots(ctx: GpuContext): 0 | 3 | 6 {
   const have = ctx.maxStorageBuffers;
-  if (have >= 4 * 6 + 1) return 6;
-  if (have >= 4 * 3 + 1) return 3;
+  if (have >= 4 * ADAMW_SLOTS + 1) return 6;
+  if (have >= 4 * (ADAMW_SLOTS / 2) + 1) return 3;
   return 0;
 }
 
