@@ -1,6 +1,7 @@
 /** l3mask: argument parsing and dispatch to src/cli/<command>.ts; nothing else. */
 import { UserError } from "./src/errors.ts";
 import { VERSION } from "./src/version.ts";
+import { MATMUL_VARIANTS } from "./src/kernels/linear_tune.ts";
 
 const USAGE = `l3mask ${VERSION} — L3Masking domain adaptation for BERT-family models on WebGPU
 
@@ -19,8 +20,11 @@ Commands:
   help       show this message
 
 Options:
-  -h, --help     show help (also after a command: l3mask doctor --help)
-  -V, --version  print the version
+  -h, --help        show help (also after a command: l3mask doctor --help)
+  -V, --version     print the version
+  --matmul VARIANT  force the large-matmul kernel on any command: slab (CPU adapters' fast one)
+                    or tile (the GPU-style one); default: measured per adapter (doctor --tune).
+                    Both give identical results. Also L3MASK_MATMUL=VARIANT.
 `;
 
 type Command = (args: string[]) => Promise<void>;
@@ -37,8 +41,44 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   adapt: async () => (await import("./src/cli/pretrain.ts")).adapt,
 };
 
+/**
+ * Takes `--matmul VARIANT` / `--matmul=VARIANT` out of the arguments into L3MASK_MATMUL (read by
+ * src/kernels/linear_tune.ts); an error message when the value is missing or unknown.
+ */
+function takeMatmulFlag(argv: string[]): { args: string[]; error?: string } {
+  const args: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a !== "--matmul" && !a.startsWith("--matmul=")) {
+      args.push(a);
+      continue;
+    }
+    const v = a === "--matmul" ? argv[++i] : a.slice("--matmul=".length);
+    if (!(MATMUL_VARIANTS as readonly string[]).includes(v ?? "")) {
+      return {
+        args,
+        error: `--matmul takes one of ${MATMUL_VARIANTS.join(", ")}, got '${v ?? ""}'`,
+      };
+    }
+    Deno.env.set("L3MASK_MATMUL", v);
+  }
+  const env = Deno.env.get("L3MASK_MATMUL");
+  if (env && !(MATMUL_VARIANTS as readonly string[]).includes(env)) {
+    return {
+      args,
+      error: `L3MASK_MATMUL takes one of ${MATMUL_VARIANTS.join(", ")}, got '${env}'`,
+    };
+  }
+  return { args };
+}
+
 async function main(argv: string[]): Promise<number> {
-  const [name, ...rest] = argv;
+  const taken = takeMatmulFlag(argv);
+  if (taken.error) {
+    console.error(`l3mask: ${taken.error}`);
+    return 2;
+  }
+  const [name, ...rest] = taken.args;
   if (name === undefined || name === "help" || name === "-h" || name === "--help") {
     console.log(USAGE);
     return 0;

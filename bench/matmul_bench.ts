@@ -18,6 +18,7 @@
  * its CPU time includes BLAS threads spin-waiting, so its figure there is a lower bound).
  *
  *   deno run -A bench/matmul_bench.ts [--reps 3] [--iters 1] [--naive-rows 512] [--no-peer]
+ *     [--variants slab,tile]
  */
 import { createContext, type GpuContext } from "../src/gpu/context.ts";
 import type { GpuTensor } from "../src/gpu/tensor.ts";
@@ -30,11 +31,24 @@ import {
 } from "../src/kernels/linear.ts";
 import process from "node:process";
 import { measurePeak } from "./peak_bench.ts";
-import { adapterLine, boolFlag, intFlag, median, printTable, runPeer, speedRatio } from "./util.ts";
+import {
+  adapterLine,
+  boolFlag,
+  intFlag,
+  median,
+  printTable,
+  runPeer,
+  speedRatio,
+  strFlag,
+} from "./util.ts";
 
 const reps = intFlag("reps", 3);
 const iters = intFlag("iters", 1);
 const naiveRows = intFlag("naive-rows", 512);
+/** `--variants slab,tile`: time only these (default: every variant). */
+const only = strFlag("variants", "") ? strFlag("variants", "").split(",") : null;
+const variantsOf = (op: Op): readonly string[] =>
+  LINEAR_VARIANTS[op].filter((v) => !only || only.includes(v));
 const SHAPES = [
   { M: 8192, K: 768, N: 768 },
   { M: 8192, K: 768, N: 3072 },
@@ -170,7 +184,7 @@ console.log(adapterLine(ctx));
 console.log(`load average before: ${loadavg()} (${navigator.hardwareConcurrency} CPUs)`);
 
 for (const op of OPS) {
-  for (const variant of LINEAR_VARIANTS[op]) await validate(ctx, op, variant);
+  for (const variant of variantsOf(op)) await validate(ctx, op, variant);
 }
 console.log(
   `validated every variant against the CPU reference at M=${VALIDATE.M} K=${VALIDATE.K} ` +
@@ -190,7 +204,7 @@ const rows: Row[] = [];
 for (const shape of SHAPES) {
   const t = upload(ctx, shape);
   for (const op of OPS) {
-    for (const variant of LINEAR_VARIANTS[op]) {
+    for (const variant of variantsOf(op)) {
       const M = variant === "naive" ? Math.min(naiveRows, shape.M) : shape.M;
       const d = { ...shape, M };
       const { ms, cpuMs } = await time(ctx, () => record(ctx, op, variant, t, d));

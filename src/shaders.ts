@@ -98,6 +98,8 @@ import attention_softmax_backward from "../shaders/attention_softmax_backward.wg
 SHADERS.attention_softmax_backward = attention_softmax_backward;
 import linear_slab from "../shaders/linear_slab.wgsl" with { type: "text" };
 SHADERS.linear_slab = linear_slab;
+import linear_tile from "../shaders/linear_tile.wgsl" with { type: "text" };
+SHADERS.linear_tile = linear_tile;
 import linear_forward_naive from "../shaders/linear_forward_naive.wgsl" with { type: "text" };
 SHADERS.linear_forward_naive = linear_forward_naive;
 import linear_forward_v2_tiled from "../shaders/linear_forward_v2_tiled.wgsl" with { type: "text" };

@@ -1,5 +1,6 @@
 /** Running the CLI (`deno run -A main.ts ...`) from tests, and checking its user-facing errors. */
 import assert from "node:assert/strict";
+import "./tune_env.ts";
 
 export interface CliResult {
   code: number;

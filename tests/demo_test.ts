@@ -1,5 +1,6 @@
 /** The README's first command, shortened: `l3mask demo` scores e-mails, writes the report, trains. */
 import assert from "node:assert/strict";
+import "./tune_env.ts";
 import { join } from "node:path";
 
 Deno.test({

@@ -72,7 +72,7 @@ function tol(R: number) {
 
 /** Variants to run; "default" leaves dims.variant unset (the wrapper's choice for the shape). */
 function variantsOf(c: Case, op: keyof typeof LINEAR_VARIANTS): string[] {
-  if (c.variants === "aligned") return ["slab", "tiled"];
+  if (c.variants === "aligned") return ["slab", "tile", "tiled"];
   const all = ["default", ...LINEAR_VARIANTS[op]];
   return c.variants === "no naive" ? all.filter((v) => v !== "naive") : all;
 }
@@ -186,6 +186,47 @@ gpuTest("linear slab kernels are deterministic (bit-identical reruns)", async (c
   runs[0].forEach((t, i) => assertClose(runs[1][i], t, { atol: 0, rtol: 0, label: `output ${i}` }));
   ctx.release(inp, w, dout);
 });
+
+// Both kernels behind the large-product path must give the same bits: the tuner's choice, or a
+// run switching variant midway, never changes a result.
+const SAME_ORDER_SHAPES = [
+  { M: 3, K: 5, N: 7, ldo: 7, col: 0 },
+  { M: 37, K: 70, N: 45, ldo: 58, col: 5 }, // unaligned window: packed temporaries
+  { M: 37, K: 72, N: 44, ldo: 52, col: 4 }, // aligned window, in place
+  { M: 515, K: 33, N: 30, ldo: 30, col: 0 }, // backward-weight reduction of 3 chunks
+  { M: 70, K: 601, N: 300, ldo: 300, col: 0 }, // forward reduction of 3 chunks, K % 4 == 1
+  { M: 128, K: 768, N: 3072, ldo: 3072, col: 0 }, // bert-base ffn
+];
+for (const s of SAME_ORDER_SHAPES) {
+  gpuTest(
+    `linear slab and tile variants give identical bits (${s.M}x${s.K}x${s.N}, ldo ${s.ldo})`,
+    async (ctx) => {
+      const inp = ctx.upload(randn(s.M * s.K, 71)), w = ctx.upload(randn(s.N * s.K, 72));
+      const b = ctx.upload(randn(s.N, 73)), dout = ctx.upload(randn(s.M * s.ldo, 74));
+      const outInit = randn(s.M * s.ldo, 75), dinpInit = randn(s.M * s.K, 76);
+      const dwInit = randn(s.N * s.K, 77), dbInit = randn(s.N, 78);
+      const results: Uint32Array[][] = [];
+      for (const variant of ["slab", "tile"]) {
+        const dims = { M: s.M, K: s.K, N: s.N, ldo: s.ldo, colOffset: s.col, variant };
+        const out = ctx.upload(outInit), dinp = ctx.empty([s.M, s.K]);
+        const dinpAcc = ctx.upload(dinpInit), dw = ctx.upload(dwInit), db = ctx.upload(dbInit);
+        linearForward(ctx, out, inp, w, b, dims);
+        linearBackwardInput(ctx, dinp, dout, w, dims);
+        linearBackwardInput(ctx, dinpAcc, dout, w, { ...dims, accumulate: true });
+        linearBackwardWeight(ctx, dw, db, dout, inp, dims);
+        const got = await ctx.readMany([out, dinp, dinpAcc, dw, db]);
+        results.push(got.map((t) => new Uint32Array(t.buffer)));
+        ctx.release(out, dinp, dinpAcc, dw, db);
+      }
+      ["out", "dinp", "dinp (accumulated)", "dw", "db"].forEach((name, i) => {
+        const [a, v] = [results[0][i], results[1][i]];
+        const bad = a.findIndex((x, j) => x !== v[j]);
+        if (bad >= 0) throw new Error(`${name}: element ${bad} differs (${a[bad]} vs ${v[bad]})`);
+      });
+      ctx.release(inp, w, b, dout);
+    },
+  );
+}
 
 gpuTest(
   "linear tiled kernels: vec4 entry points are bit-identical to the scalar ones",

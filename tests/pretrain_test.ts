@@ -1,5 +1,6 @@
 /** vocab → pretrain → adapt (L3Masking) end to end on a small corpus, through the CLI. */
 import assert from "node:assert/strict";
+import "./tune_env.ts";
 import { join } from "node:path";
 import { loadCheckpoint } from "../src/model/weights.ts";
 import { loadTokenizer } from "../src/io/tokenizer.ts";

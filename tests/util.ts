@@ -2,6 +2,8 @@
 import { createContext, type GpuContext } from "../src/gpu/context.ts";
 import type { Vec } from "../src/cpu/types.ts";
 
+import "./tune_env.ts";
+
 /** mulberry32: a small seeded generator, so every test input is reproducible. */
 export function rng(seed: number): () => number {
   let a = seed >>> 0;

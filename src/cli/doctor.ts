@@ -2,17 +2,30 @@
 import { adapterReport } from "../gpu/adapters.ts";
 import { createContext, type GpuContext } from "../gpu/context.ts";
 import { UserError } from "../errors.ts";
-import { linearForward } from "../kernels/linear.ts";
+import { linearForward, matmulPolicy } from "../kernels/linear.ts";
+import { tuneCachePath } from "../kernels/linear_tune.ts";
 import * as cpu from "../cpu/linear.ts";
 import { parse } from "./args.ts";
 
-const USAGE = `Usage: l3mask doctor [--size N]
+const USAGE = `Usage: l3mask doctor [--size N] [--tune]
 
 Prints the WebGPU adapter that runs (a GPU, lavapipe or GL llvmpipe; fallback or not), whether this
 machine could run a faster one and how to get it, the adapter's limits and features, then checks a
-matmul against the CPU reference and prints its speed.
+matmul against the CPU reference and prints its speed, and which large-matmul kernel (slab or
+tile) this adapter uses, as measured and cached on disk.
 
-  --size N   square matmul size for the speed check (default 512)`;
+  --size N   square matmul size for the speed check (default 512)
+  --tune     measure both large-matmul kernels again at BERT-base and l3mask-mini shapes and
+             rewrite this adapter's entry in the tune cache`;
+
+/** Shape classes (K x N) doctor --tune measures: BERT-base's and l3mask-mini's layers. */
+const TUNE_SHAPES = [
+  { K: 768, N: 768 },
+  { K: 768, N: 3072 },
+  { K: 3072, N: 768 },
+  { K: 128, N: 512 },
+  { K: 512, N: 128 },
+];
 
 const LIMITS = [
   "maxStorageBufferBindingSize",
@@ -24,7 +37,12 @@ const LIMITS = [
 ] as const;
 
 export async function doctor(args: string[]): Promise<void> {
-  const { values } = parse("doctor", args, { size: { type: "string" } }, USAGE);
+  const { values } = parse(
+    "doctor",
+    args,
+    { size: { type: "string" }, tune: { type: "boolean" } },
+    USAGE,
+  );
   const size = Number(values.size ?? 512);
   if (!Number.isInteger(size) || size < 8 || size > 4096) {
     throw new UserError(`--size must be an integer in 8..4096, got '${values.size}'`);
@@ -53,6 +71,29 @@ export async function doctor(args: string[]): Promise<void> {
   );
   const gflops = await speed(ctx, size);
   console.log(`matmul ${size}x${size}x${size}: ${gflops.toFixed(2)} GFLOP/s`);
+  const policy = matmulPolicy(ctx);
+  console.log(`tune cache: ${tuneCachePath() ?? "none (no HOME or XDG_CACHE_HOME)"}`);
+  if (values.tune) {
+    console.log("tuning the large-matmul kernels (forward products of 2^30 multiply-adds):");
+    await policy.tune(TUNE_SHAPES, { fresh: true, log: (l) => console.log(l) });
+  }
+  const rec = policy.tuned;
+  const classes = Object.entries(rec.shapes);
+  if (policy.forced) console.log(`large matmuls: ${policy.forced} (forced)`);
+  else if (!classes.length) {
+    console.log(
+      "large matmuls: not measured yet on this adapter (doctor --tune, or the first run)",
+    );
+  } else {
+    const compile = Object.entries(rec.compileS).map(([v, s]) => `${v} ${s!.toFixed(1)} s`);
+    console.log(`large matmuls (compile: ${compile.join(", ") || "-"}):`);
+    for (const [cls, t] of classes) {
+      console.log(
+        `  ${cls.padEnd(10)} ${t.best} (slab ${t.gflops.slab.toFixed(1)}, tile ` +
+          `${t.gflops.tile.toFixed(1)} GFLOP/s)`,
+      );
+    }
+  }
   ctx.destroy();
   if (!ok.pass) {
     throw new UserError("the matmul self-check failed: this adapter computes wrong results");

@@ -6,11 +6,23 @@
 export class PipelineCache {
   private cache = new Map<string, GPUComputePipeline>();
   private checks: Promise<string | null>[] = [];
+  /** Milliseconds spent creating each shader's pipelines (all entry points and overrides). */
+  private compileTimes = new Map<string, number>();
 
   constructor(private device: GPUDevice, private sources: Record<string, string>) {}
 
   get size(): number {
     return this.cache.size;
+  }
+
+  /** Whether any pipeline of this shader was created. */
+  has(shader: string): boolean {
+    return this.compileTimes.has(shader);
+  }
+
+  /** Milliseconds spent creating this shader's pipelines so far (0 if none). */
+  compileMs(shader: string): number {
+    return this.compileTimes.get(shader) ?? 0;
   }
 
   get(shader: string, entryPoint: string, overrides: Record<string, number>): GPUComputePipeline {
@@ -22,6 +34,7 @@ export class PipelineCache {
     if (code === undefined) {
       throw new Error(`unknown shader '${shader}' (not registered in src/shaders.ts)`);
     }
+    const t0 = performance.now();
     this.device.pushErrorScope("validation");
     const module = this.device.createShaderModule({ label: shader, code });
     const pipeline = this.device.createComputePipeline({
@@ -38,6 +51,7 @@ export class PipelineCache {
           : null
       ),
     );
+    this.compileTimes.set(shader, this.compileMs(shader) + performance.now() - t0);
     this.cache.set(key, pipeline);
     return pipeline;
   }

@@ -27,6 +27,7 @@
  */
 import type { GpuContext } from "../gpu/context.ts";
 import type { GpuTensor } from "../gpu/tensor.ts";
+import { forcedFromEnv, MatmulPolicy } from "./linear_tune.ts";
 
 export interface LinearDims {
   M: number;
@@ -41,9 +42,9 @@ export interface LinearDims {
 }
 
 export const LINEAR_VARIANTS = {
-  forward: ["slab", "tiled", "naive"],
-  backwardInput: ["slab", "tiled", "naive"],
-  backwardWeight: ["slab", "tiled", "naive"],
+  forward: ["slab", "tile", "tiled", "naive"],
+  backwardInput: ["slab", "tile", "tiled", "naive"],
+  backwardWeight: ["slab", "tile", "tiled", "naive"],
 } as const;
 
 // linear_slab's compile-time tile: rows per invocation, columns per workgroup, reduction depth of
@@ -53,6 +54,8 @@ const SLAB_TN = 64;
 const SLAB_KB = 128;
 const SLAB_DEPTH = 2 * SLAB_KB;
 const SLAB_WG = 256;
+/** linear_tile's rows and columns of C per workgroup (8 x 8 invocations, 4 x 4 each). */
+const TILE = 32;
 const SLAB_WORKGROUP_BYTES = SLAB_TN * SLAB_KB * 4;
 /**
  * When the default is linear_slab: a product of at least 2^24 multiply-adds (below, its one-off
@@ -62,6 +65,18 @@ const SLAB_WORKGROUP_BYTES = SLAB_TN * SLAB_KB * 4;
  */
 const SLAB_MIN_MACS = 1 << 24;
 const SLAB_MIN_ROWS = { forward: 96, backwardInput: 16, backwardWeight: 16 };
+
+const policies = new WeakMap<GpuContext, MatmulPolicy>();
+
+/** This context's choice between slab and tile for large products (src/kernels/linear_tune.ts). */
+export function matmulPolicy(ctx: GpuContext): MatmulPolicy {
+  let p = policies.get(ctx);
+  if (!p) {
+    p = new MatmulPolicy(ctx, forcedFromEnv(), slabSupported(ctx));
+    policies.set(ctx, p);
+  }
+  return p;
+}
 
 /** Whether this adapter can run linear_slab (32 KiB workgroup memory, 256 invocations). */
 export function slabSupported(ctx: GpuContext): boolean {
@@ -80,7 +95,7 @@ export function linearForward(
   dims: LinearDims,
 ): void {
   const d = resolve(dims);
-  const variant = pickVariant(ctx, "forward", dims.variant, d, d.M, "tiled");
+  const variant = pickVariant(ctx, "forward", dims.variant, d, d.M, "tile");
   need(out, (d.M - 1) * d.ldo + d.col + d.N, "linearForward out");
   need(inp, d.M * d.K, "linearForward inp");
   need(w, d.N * d.K, "linearForward w");
@@ -111,7 +126,7 @@ export function linearForward(
   } else if (d.ldo % 4 === 0 && d.col % 4 === 0 && d.N % 4 === 0) {
     const c = { t: out, ld4: d.ldo / 4, off4: d.col / 4 };
     const s = { P: d.M, Q: d.N, R: K4, bRQ: false, accumulate: false };
-    slab(ctx, c, { t: a, ld4: K4 / 4, off4: 0 }, { t: wk, ld4: K4 / 4 }, b, s);
+    slab(ctx, variant, c, { t: a, ld4: K4 / 4, off4: 0 }, { t: wk, ld4: K4 / 4 }, b, s);
   } else {
     // The window is not vec4-aligned (the vocabulary projection: ldo = V): dense column blocks,
     // then copied into the window.
@@ -122,7 +137,7 @@ export function linearForward(
       const c = { t: tmp, ld4: ceil4(n) / 4, off4: 0 };
       const bw = { t: rowsView(wk, n0, n, K4), ld4: K4 / 4 };
       const s = { P: d.M, Q: n, R: K4, bRQ: false, accumulate: false };
-      slab(ctx, c, { t: a, ld4: K4 / 4, off4: 0 }, bw, b && rowsView(b, n0, n, 1), s);
+      slab(ctx, variant, c, { t: a, ld4: K4 / 4, off4: 0 }, bw, b && rowsView(b, n0, n, 1), s);
       unpackWindow(ctx, out, tmp, d.M, n, d.ldo, d.col + n0, false);
       ctx.release(tmp);
     }
@@ -140,7 +155,7 @@ export function linearBackwardInput(
 ): void {
   const d = resolve(dims);
   const accumulate = dims.accumulate ?? false;
-  const variant = pickVariant(ctx, "backwardInput", dims.variant, d, d.M, "tiled");
+  const variant = pickVariant(ctx, "backwardInput", dims.variant, d, d.M, "tile");
   need(dinp, d.M * d.K, "linearBackwardInput dinp");
   need(dout, (d.M - 1) * d.ldo + d.col + d.N, "linearBackwardInput dout");
   need(w, d.N * d.K, "linearBackwardInput w");
@@ -170,7 +185,7 @@ export function linearBackwardInput(
   const bw = { t: wk, ld4: K4 / 4 };
   if (d.ldo % 4 === 0 && d.col % 4 === 0 && d.N % 4 === 0) {
     const a = { t: dout, ld4: d.ldo / 4, off4: d.col / 4 };
-    slab(ctx, c, a, bw, null, { P: d.M, Q: K4, R: d.N, bRQ: true, accumulate: acc });
+    slab(ctx, variant, c, a, bw, null, { P: d.M, Q: K4, R: d.N, bRQ: true, accumulate: acc });
   } else {
     // Unaligned window: dense zero-padded copies of column blocks of dout, summed block by block.
     const nb = blockSize(ctx, d.M * 4, d.N);
@@ -179,7 +194,13 @@ export function linearBackwardInput(
       const a = packWindow(ctx, dout, d.M, n, d.ldo, d.col + n0, "linear.dout_block");
       const ab = { t: a, ld4: ceil4(n) / 4, off4: 0 };
       const bb = { t: rowsView(wk, n0, n, K4), ld4: K4 / 4 };
-      slab(ctx, c, ab, bb, null, { P: d.M, Q: K4, R: n, bRQ: true, accumulate: acc || n0 > 0 });
+      slab(ctx, variant, c, ab, bb, null, {
+        P: d.M,
+        Q: K4,
+        R: n,
+        bRQ: true,
+        accumulate: acc || n0 > 0,
+      });
       ctx.release(a);
     }
   }
@@ -199,7 +220,7 @@ export function linearBackwardWeight(
   dims: LinearDims,
 ): void {
   const d = resolve(dims);
-  const variant = pickVariant(ctx, "backwardWeight", dims.variant, d, d.N, "tiled");
+  const variant = pickVariant(ctx, "backwardWeight", dims.variant, d, d.N, "tile");
   need(dw, d.N * d.K, "linearBackwardWeight dw");
   if (db) need(db, d.N, "linearBackwardWeight db");
   need(dout, (d.M - 1) * d.ldo + d.col + d.N, "linearBackwardWeight dout");
@@ -242,11 +263,11 @@ export function linearBackwardWeight(
     const bi = { t: b, ld4: K4 / 4 };
     if (!padded) {
       const c = { t: dw, ld4: d.K / 4, off4: (n0 * d.K) / 4 };
-      slab(ctx, c, a, bi, null, { P: n, Q: K4, R: d.M, bRQ: true, accumulate: true });
+      slab(ctx, variant, c, a, bi, null, { P: n, Q: K4, R: d.M, bRQ: true, accumulate: true });
     } else {
       const ct = ctx.empty([n, K4], "linear.dw_padded");
       const c = { t: ct, ld4: K4 / 4, off4: 0 };
-      slab(ctx, c, a, bi, null, { P: n, Q: K4, R: d.M, bRQ: true, accumulate: false });
+      slab(ctx, variant, c, a, bi, null, { P: n, Q: K4, R: d.M, bRQ: true, accumulate: false });
       unpackWindow(ctx, dw, ct, n, d.K, d.K, n0 * d.K, true);
       ctx.release(ct);
     }
@@ -292,8 +313,9 @@ function pickVariant(
 ): string {
   const allowed: readonly string[] = LINEAR_VARIANTS[op];
   if (requested === undefined) {
-    const big = d.M * d.N * d.K >= SLAB_MIN_MACS && P >= SLAB_MIN_ROWS[op];
-    return big && slabSupported(ctx) ? "slab" : small;
+    const macs = d.M * d.N * d.K;
+    const big = macs >= SLAB_MIN_MACS && P >= SLAB_MIN_ROWS[op];
+    return big ? matmulPolicy(ctx).choose(d.K, d.N, macs) : small;
   }
   if (!allowed.includes(requested)) {
     throw new Error(`linear ${op}: unknown variant '${requested}' (one of ${allowed.join(", ")})`);
@@ -409,12 +431,35 @@ interface Operand {
 /** Records linear_slab over all slabs of the reduction (see the shader header for the roles). */
 function slab(
   ctx: GpuContext,
+  variant: string,
   c: Operand,
   a: Operand,
   b: { t: GpuTensor; ld4: number },
   bias: GpuTensor | null,
   s: { P: number; Q: number; R: number; bRQ: boolean; accumulate: boolean },
 ): void {
+  const uniforms = (r0: number, overwrite: boolean) => [
+    s.P,
+    s.Q,
+    s.R,
+    a.ld4,
+    a.off4,
+    b.ld4,
+    c.ld4,
+    c.off4,
+    r0,
+    overwrite ? 0 : 1,
+    overwrite && bias ? 1 : 0,
+    s.bRQ ? 1 : 0,
+  ];
+  if (variant === "tile") {
+    ctx.run("linear_tile", {
+      buffers: [c.t, a.t, b.t, bias ?? b.t],
+      u32: uniforms(0, !s.accumulate),
+      workgroups: [Math.ceil(s.Q / TILE), Math.ceil(s.P / TILE)],
+    });
+    return;
+  }
   const workgroups: [number, number] = [
     Math.ceil(s.P / (SLAB_TM * SLAB_WG)),
     Math.ceil(s.Q / SLAB_TN),
@@ -423,20 +468,7 @@ function slab(
     const overwrite = !s.accumulate && r0 === 0;
     ctx.run("linear_slab", {
       buffers: [c.t, a.t, b.t, bias ?? b.t],
-      u32: [
-        s.P,
-        s.Q,
-        s.R,
-        a.ld4,
-        a.off4,
-        b.ld4,
-        c.ld4,
-        c.off4,
-        r0,
-        overwrite ? 0 : 1,
-        overwrite && bias ? 1 : 0,
-        s.bRQ ? 1 : 0,
-      ],
+      u32: uniforms(r0, overwrite),
       workgroups,
       overrides: { WG: SLAB_WG },
     });

@@ -29,6 +29,7 @@ import { type Example, padBatch, shuffled } from "../train/data.ts";
 import { GroupOptimizer } from "../train/optimizer.ts";
 import { linearSchedule } from "../train/schedule.ts";
 import { note, Progress } from "../util/progress.ts";
+import { matmulPolicy } from "../kernels/linear.ts";
 
 export interface MlmSettings {
   masking: "rtm" | "l3";
@@ -113,6 +114,7 @@ export class MlmTrainer {
   /** One optimizer step on a batch; returns the mean MLM loss over its masked positions. */
   async trainStep(exs: Example[]): Promise<number> {
     const { ctx } = this;
+    await matmulPolicy(ctx).tuneIfPending();
     ctx.fillMany(storeTensors(this.grads), 0);
     const masked = this.mask(exs, this.s.seed, this.step);
     const batch = padBatch(exs, this.tok.specialIds.pad);

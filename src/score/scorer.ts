@@ -10,6 +10,7 @@ import type { ModelConfig } from "../model/config.ts";
 import { gpuStore, type HostParams, releaseGpuStore } from "../model/weights.ts";
 import { type CopyBatch, planBatches } from "./batches.ts";
 import { type MaskedCopy, scoredPositions, writeCopy } from "./copies.ts";
+import { matmulPolicy } from "../kernels/linear.ts";
 
 export interface TokenizedText {
   ids: number[];
@@ -64,6 +65,11 @@ export class PltScorer {
       budgetTokens: opts.budgetTokens ?? 8192,
       maxRows: this.maxRows,
     });
+    // The encoder's linear products over every batch (4 C^2 + 2 C I per token and layer): lets
+    // the matmul policy skip a slab compile the run would not earn back.
+    const { hidden: C, intermediate: I, layers: L } = this.cfg;
+    const rows = batches.reduce((n, b) => n + b.copies.length * b.T, 0);
+    matmulPolicy(this.ctx).expect(rows * L * (4 * C * C + 2 * C * I));
     let done = 0, tokens = 0;
     // Two batches in flight: batch i + 1 is recorded and submitted before batch i's results are
     // awaited, so the device never waits for the host between batches.
@@ -78,6 +84,7 @@ export class PltScorer {
       launch(i + 1);
       const logp = await launched[i]!;
       launched[i] = null;
+      await matmulPolicy(this.ctx).tuneIfPending();
       const finished: number[] = [];
       batch.copies.forEach((c, i) => {
         out[c.text][c.pos] = logp[i];

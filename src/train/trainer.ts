@@ -29,6 +29,7 @@ import type { L3Tokenizer } from "../io/tokenizer.ts";
 import { type Example, padBatch, shuffled, STREAM_DEV } from "./data.ts";
 import { GroupOptimizer, type GroupSettings, type GStore } from "./optimizer.ts";
 import { linearSchedule } from "./schedule.ts";
+import { matmulPolicy } from "../kernels/linear.ts";
 
 export interface TrainerSettings {
   mode: "stl" | "mtl";
@@ -157,6 +158,7 @@ export class Trainer {
    */
   async step(primary: Example[][], mlm: Example[][] | null): Promise<StepLog> {
     const { ctx, s } = this;
+    await matmulPolicy(ctx).tuneIfPending();
     const stepIndex = this.state.step; // 0-based: the schedule's current step
     const A = primary.length;
     this.zero(this.gPrim);
