@@ -1,5 +1,5 @@
 /**
- * GFLOP/s of every linear-layer kernel variant (src/kernels/linear.ts) on this adapter, next to the
+ * GFLOP/s of every linear-layer kernel variant (src/kernels/linear.ts, and bench/dev/'s) on this adapter, next to the
  * PyTorch peer (bench/peers/matmul_peer.py: CPU, f32, torch.set_num_threads(2)) on the same shapes:
  *   (8192 x 768) . (768 x 768)ᵀ   and   (8192 x 768) . (3072 x 768)ᵀ     (M x K) . (N x K)ᵀ
  * for the forward (with bias), backward-input and backward-weight (with bias gradient) products.
@@ -30,6 +30,13 @@ import {
   linearForward,
 } from "../src/kernels/linear.ts";
 import process from "node:process";
+import {
+  DEV_VARIANTS,
+  devLinearBackwardInput,
+  devLinearBackwardWeight,
+  devLinearForward,
+  type DevVariant,
+} from "./dev/linear_dev.ts";
 import { measurePeak } from "./peak_bench.ts";
 import {
   adapterLine,
@@ -47,8 +54,10 @@ const iters = intFlag("iters", 1);
 const naiveRows = intFlag("naive-rows", 512);
 /** `--variants slab,tile`: time only these (default: every variant). */
 const only = strFlag("variants", "") ? strFlag("variants", "").split(",") : null;
+/** The product's variants, then bench/dev/'s (kernels no adapter chooses). */
 const variantsOf = (op: Op): readonly string[] =>
-  LINEAR_VARIANTS[op].filter((v) => !only || only.includes(v));
+  [...LINEAR_VARIANTS[op], ...DEV_VARIANTS].filter((v) => !only || only.includes(v));
+const isDev = (v: string): v is DevVariant => (DEV_VARIANTS as readonly string[]).includes(v);
 const SHAPES = [
   { M: 8192, K: 768, N: 768 },
   { M: 8192, K: 768, N: 3072 },
@@ -104,6 +113,13 @@ function record(
   t: Buffers,
   d: { M: number; K: number; N: number },
 ) {
+  if (isDev(variant)) {
+    const dims = { ...d, variant };
+    if (op === "forward") devLinearForward(ctx, t.out, t.inp, t.w, t.b, dims);
+    else if (op === "backwardInput") devLinearBackwardInput(ctx, t.dinp, t.dout, t.w, dims);
+    else devLinearBackwardWeight(ctx, t.dw, t.db, t.dout, t.inp, dims);
+    return;
+  }
   const dims = { ...d, variant };
   if (op === "forward") linearForward(ctx, t.out, t.inp, t.w, t.b, dims);
   else if (op === "backwardInput") linearBackwardInput(ctx, t.dinp, t.dout, t.w, dims);

@@ -3,8 +3,19 @@ import {
   LINEAR_VARIANTS,
   linearBackwardInput,
   linearBackwardWeight,
+  type LinearDims,
   linearForward,
 } from "../src/kernels/linear.ts";
+import {
+  DEV_VARIANTS,
+  devLinearBackwardInput,
+  devLinearBackwardWeight,
+  devLinearForward,
+  type DevVariant,
+  register as registerDevLinear,
+} from "../bench/dev/linear_dev.ts";
+import type { GpuContext } from "../src/gpu/context.ts";
+import type { GpuTensor } from "../src/gpu/tensor.ts";
 import { assertClose, checkGradient, dot, f64, gpuTest, randn } from "./util.ts";
 
 interface Case {
@@ -70,14 +81,44 @@ function tol(R: number) {
   return { atol: 3e-5 * Math.sqrt(R), rtol: 1e-4 };
 }
 
-/** Variants to run; "default" leaves dims.variant unset (the wrapper's choice for the shape). */
+/**
+ * Variants to run: "default" leaves dims.variant unset (the wrapper's choice for the shape); the
+ * product's, and bench/dev/'s kernels, which keep their CPU checks here.
+ */
 function variantsOf(c: Case, op: keyof typeof LINEAR_VARIANTS): string[] {
   if (c.variants === "aligned") return ["slab", "tile", "tiled"];
-  const all = ["default", ...LINEAR_VARIANTS[op]];
+  const all = ["default", ...LINEAR_VARIANTS[op], ...DEV_VARIANTS];
   return c.variants === "no naive" ? all.filter((v) => v !== "naive") : all;
 }
 
 const pick = (v: string) => (v === "default" ? undefined : v);
+const isDev = (v: string): v is DevVariant => (DEV_VARIANTS as readonly string[]).includes(v);
+
+// One entry per op for product and dev variants alike.
+const forward = (
+  ctx: GpuContext,
+  variant: string,
+  ...a: [GpuTensor, GpuTensor, GpuTensor, GpuTensor | null, LinearDims]
+) =>
+  isDev(variant)
+    ? devLinearForward(ctx, a[0], a[1], a[2], a[3], { ...a[4], variant })
+    : linearForward(ctx, a[0], a[1], a[2], a[3], { ...a[4], variant: pick(variant) });
+const backwardInput = (
+  ctx: GpuContext,
+  variant: string,
+  ...a: [GpuTensor, GpuTensor, GpuTensor, LinearDims & { accumulate?: boolean }]
+) =>
+  isDev(variant)
+    ? devLinearBackwardInput(ctx, a[0], a[1], a[2], { ...a[3], variant })
+    : linearBackwardInput(ctx, a[0], a[1], a[2], { ...a[3], variant: pick(variant) });
+const backwardWeight = (
+  ctx: GpuContext,
+  variant: string,
+  ...a: [GpuTensor, GpuTensor | null, GpuTensor, GpuTensor, LinearDims]
+) =>
+  isDev(variant)
+    ? devLinearBackwardWeight(ctx, a[0], a[1], a[2], a[3], { ...a[4], variant })
+    : linearBackwardWeight(ctx, a[0], a[1], a[2], a[3], { ...a[4], variant: pick(variant) });
 
 /** Indices of out / dout that lie outside the window. */
 function outsideWindow(c: Case): number[] {
@@ -116,7 +157,7 @@ for (const [ci, c] of CASES.entries()) {
       const gi = ctx.upload(inp), gw = ctx.upload(w), gb = ctx.upload(b);
       for (const bias of [true, false]) {
         const go = ctx.upload(outInit);
-        linearForward(ctx, go, gi, gw, bias ? gb : null, { ...dims, variant: pick(variant) });
+        forward(ctx, variant, go, gi, gw, bias ? gb : null, dims);
         const got = await ctx.read(go);
         const want = fwd(bias);
         assertClose(got, want, { ...tol(c.K), label: `out (${bias ? "bias" : "no bias"})` });
@@ -137,7 +178,7 @@ for (const [ci, c] of CASES.entries()) {
       const gd = ctx.upload(dout), gw = ctx.upload(w);
       for (const accumulate of [false, true]) {
         const gdi = ctx.upload(dinpInit);
-        linearBackwardInput(ctx, gdi, gd, gw, { ...dims, accumulate, variant: pick(variant) });
+        backwardInput(ctx, variant, gdi, gd, gw, { ...dims, accumulate });
         const want = accumulate ? bwdInput.map((v, i) => v + dinpInit[i]) : bwdInput;
         assertClose(await ctx.read(gdi), want, {
           ...tol(c.N),
@@ -153,8 +194,8 @@ for (const [ci, c] of CASES.entries()) {
     gpuTest(`linear backward-weight GPU vs CPU (${c.name}, ${variant})`, async (ctx) => {
       const gd = ctx.upload(dout), gi = ctx.upload(inp);
       const gdw = ctx.upload(dwInit), gdb = ctx.upload(dbInit), gdw2 = ctx.upload(dwInit);
-      linearBackwardWeight(ctx, gdw, gdb, gd, gi, { ...dims, variant: pick(variant) });
-      linearBackwardWeight(ctx, gdw2, null, gd, gi, { ...dims, variant: pick(variant) });
+      backwardWeight(ctx, variant, gdw, gdb, gd, gi, dims);
+      backwardWeight(ctx, variant, gdw2, null, gd, gi, dims);
       const [dw, db, dw2] = await ctx.readMany([gdw, gdb, gdw2]);
       const wantDw = dwSum.map((v, i) => v + dwInit[i]);
       assertClose(dw, wantDw, { ...tol(c.M), label: "dw (accumulated onto nonzero)" });
@@ -238,10 +279,11 @@ gpuTest(
     const b = ctx.upload(randn(N, 63)), dout = ctx.upload(randn(M * ldo, 64));
     const outInit = randn(M * ldo, 65), dinpInit = randn(M * K, 66), dwInit = randn(N * K, 67);
     const dbInit = randn(N, 68);
+    registerDevLinear(ctx);
     const results: Uint32Array[][] = [];
     for (const entryPoint of ["main", "main_vec4"]) {
       const out = ctx.upload(outInit), dinp = ctx.upload(dinpInit), dw = ctx.upload(dwInit);
-      ctx.run("linear_forward_v2_tiled", {
+      ctx.run("dev/linear_forward_v2_tiled", {
         entryPoint,
         buffers: [out, inp, w, b],
         u32: [M, K / 4, N, ldo, col, 1],
@@ -249,7 +291,7 @@ gpuTest(
           ? [Math.ceil(N / 64), Math.ceil(M / 64)]
           : [Math.ceil(N / 32), Math.ceil(M / 32)],
       });
-      ctx.run("linear_backward_input_tiled", {
+      ctx.run("dev/linear_backward_input_tiled", {
         entryPoint,
         buffers: [dinp, dout, w],
         u32: [M, K, N, ldo, col, 1],
@@ -262,14 +304,14 @@ gpuTest(
       const db = ctx.upload(dbInit);
       const vec4 = entryPoint === "main_vec4";
       const [x, y] = ctx.grid1d(Math.ceil(N / (vec4 ? 8 : 4)) * Math.ceil(K / 8), 64);
-      ctx.run("linear_backward_weight_tiled", {
+      ctx.run("dev/linear_backward_weight_tiled", {
         entryPoint,
         buffers: vec4 ? [dw, dout, inp, db] : [dw, dout, inp],
         u32: [M, K, N, ldo, col, M, 1, vec4 ? 1 : 0],
         workgroups: [x, y, vec4 ? 2 : 1],
       });
       if (!vec4) {
-        ctx.run("linear_bias_grad", {
+        ctx.run("dev/linear_bias_grad", {
           buffers: [db, dout],
           u32: [M, N, ldo, col],
           workgroups: ctx.grid1d(N, 64),

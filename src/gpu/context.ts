@@ -6,7 +6,7 @@
  * training step is one command encoder and one submit. Every dispatch gets its own 256-byte slot
  * in a uniform arena that is uploaded once per submit.
  */
-import { SHADERS } from "../shaders.ts";
+import { type ShaderName, SHADERS } from "../shaders.ts";
 import { BufferPool } from "./pool.ts";
 import { PipelineCache } from "./pipelines.ts";
 import { GpuTensor } from "./tensor.ts";
@@ -261,8 +261,8 @@ export class GpuContext {
     return [Math.ceil(groups / y), y];
   }
 
-  /** Record one dispatch of the named shader. */
-  run(shader: string, args: RunArgs): void {
+  /** Record one dispatch of the named shader (a product one, or one added by addDevSources). */
+  run(shader: ShaderName | `dev/${string}`, args: RunArgs): void {
     const pipeline = this.pipelines.get(shader, args.entryPoint ?? "main", args.overrides ?? {});
     const [x, y = 1, z = 1] = args.workgroups;
     const maxDim = this.limits.maxComputeWorkgroupsPerDimension;

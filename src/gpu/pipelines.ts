@@ -9,7 +9,23 @@ export class PipelineCache {
   /** Milliseconds spent creating each shader's pipelines (all entry points and overrides). */
   private compileTimes = new Map<string, number>();
 
-  constructor(private device: GPUDevice, private sources: Record<string, string>) {}
+  private sources: Record<string, string>;
+
+  constructor(private device: GPUDevice, sources: Record<string, string>) {
+    this.sources = { ...sources };
+  }
+
+  /**
+   * Registers shaders that are not part of the product (bench/dev/'s kernels), under names that
+   * start with `dev/`; registering a name again with the same source is a no-op.
+   */
+  addDevSources(sources: Record<`dev/${string}`, string>): void {
+    for (const [name, code] of Object.entries(sources)) {
+      const old = this.sources[name];
+      if (old !== undefined && old !== code) throw new Error(`shader '${name}' registered twice`);
+      this.sources[name] = code;
+    }
+  }
 
   get size(): number {
     return this.cache.size;

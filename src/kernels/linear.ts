@@ -6,28 +6,19 @@
  * columns [colOffset, colOffset + N), so the vocabulary projection runs per chunk of a row-split
  * word-embedding matrix (src/gpu/chunked.ts) into one logits buffer.
  *
- * Variants (`dims.variant`): "slab" (the default for large products, see SLAB_MIN_MACS, on adapters
- * with 32 KiB of workgroup memory), "tiled" (forward only; the default otherwise) and "naive" (the
- * simple baseline; the backward default otherwise). The slab variant maps all three products onto
- * shaders/linear_slab.wgsl, one pipeline, with small helper passes: odd shapes (K or a window not
- * vec4-aligned) go through zero-padded dense temporaries (linear_pack), and backward-weight reads
- * dout transposed (linear_transpose, which also sums the bias gradient). Temporaries larger than
- * one storage binding are processed in column blocks.
- *
- * Measured with bench/matmul_bench.ts on llvmpipe (Mesa 22.3, LLVM 15, 256-bit; 2 AMD EPYC cores
- * shared with other jobs, load average 3-4.5), GFLOP/s wall clock / per 2 CPU-seconds; the peer is
- * PyTorch 1.13 on the CPU with 2 threads in the same conditions (its wall clock varied 34-82):
- *
- *   (M x K) . (N x K)ᵀ        forward: slab  tiled     naive*     bwd-input  bwd-weight
- *   8192 x 768 . 768 x 768   19.7 / 44      4.6 / 9.5  0.6 / 1.2  21.0 / 44  20.2 / 42
- *   8192 x 768 . 3072 x 768  21.7 / 44      5.1 / 10   0.6 / 1.2  21.6 / 45  21.4 / 42
- *   (backward: slab; * naive and the naive backward kernels (0.5-0.65) timed on 512 rows)
- *
- * Under heavier load (5-6) the slab numbers fell to 7-15 wall (24-43 per 2 CPU-s).
+ * Variants (`dims.variant`; the default is MatmulPolicy's choice, src/kernels/linear_tune.ts):
+ * "slab" (shaders/linear_slab.wgsl, the CPU adapters' fast kernel; large products only, on
+ * adapters with 32 KiB of workgroup memory) and "tile" (shaders/linear_tile.wgsl, the GPU-style
+ * shared-memory tile; every small product). Both sum each output in the same order, so they give
+ * identical bits. Each maps all three products onto its one pipeline, with small helper passes:
+ * odd shapes (K or a window not vec4-aligned) go through zero-padded dense temporaries
+ * (linear_pack), and backward-weight reads dout transposed (linear_transpose, which also sums the
+ * bias gradient). Temporaries larger than one storage binding are processed in column blocks.
+ * Kernels no adapter chooses (the register-tiled and naive ones) live in bench/dev/.
  */
 import type { GpuContext } from "../gpu/context.ts";
 import type { GpuTensor } from "../gpu/tensor.ts";
-import { forcedFromEnv, MatmulPolicy } from "./linear_tune.ts";
+import { forcedFromEnv, MATMUL_VARIANTS, MatmulPolicy } from "./linear_tune.ts";
 
 export interface LinearDims {
   M: number;
@@ -42,9 +33,9 @@ export interface LinearDims {
 }
 
 export const LINEAR_VARIANTS = {
-  forward: ["slab", "tile", "tiled", "naive"],
-  backwardInput: ["slab", "tile", "tiled", "naive"],
-  backwardWeight: ["slab", "tile", "tiled", "naive"],
+  forward: MATMUL_VARIANTS,
+  backwardInput: MATMUL_VARIANTS,
+  backwardWeight: MATMUL_VARIANTS,
 } as const;
 
 // linear_slab's compile-time tile: rows per invocation, columns per workgroup, reduction depth of
@@ -58,10 +49,10 @@ const SLAB_WG = 256;
 const TILE = 32;
 const SLAB_WORKGROUP_BYTES = SLAB_TN * SLAB_KB * 4;
 /**
- * When the default is linear_slab: a product of at least 2^24 multiply-adds (below, its one-off
- * compile of 10-20 s costs more than it saves, and tiny models never compile it) whose output has
- * enough rows P for the 512-row workgroups (P rows cost like ceil(P / 512) * 512): the tiled
- * forward kernel is ~4x slower per useful flop, the naive backward kernels ~40x.
+ * A large product, where MatmulPolicy chooses: at least 2^24 multiply-adds (below, slab's one-off
+ * compile of 10-20 s costs more than it saves, and tiny models never compile it) and enough rows P
+ * of the output for slab's 512-row workgroups (P rows cost like ceil(P / 512) * 512). Smaller
+ * products run on tile.
  */
 const SLAB_MIN_MACS = 1 << 24;
 const SLAB_MIN_ROWS = { forward: 96, backwardInput: 16, backwardWeight: 16 };
@@ -95,35 +86,17 @@ export function linearForward(
   dims: LinearDims,
 ): void {
   const d = resolve(dims);
-  const variant = pickVariant(ctx, "forward", dims.variant, d, d.M, "tile");
+  const variant = pickVariant(ctx, "forward", dims.variant, d, d.M);
   need(out, (d.M - 1) * d.ldo + d.col + d.N, "linearForward out");
   need(inp, d.M * d.K, "linearForward inp");
   need(w, d.N * d.K, "linearForward w");
   if (b) need(b, d.N, "linearForward b");
-  if (variant === "naive") {
-    ctx.run("linear_forward_naive", {
-      buffers: [out, inp, w, b ?? w],
-      u32: [d.M, d.K, d.N, d.ldo, d.col, b ? 1 : 0],
-      workgroups: ctx.grid1d(d.M * d.N, 64),
-    });
-    return;
-  }
   // vec4 rows need K % 4 == 0; otherwise zero-padded copies (K4 columns) of both operands.
   const K4 = ceil4(d.K);
   const padded = d.K % 4 !== 0;
   const a = padded ? packWindow(ctx, inp, d.M, d.K, d.K, 0, "linear.inp_padded") : inp;
   const wk = padded ? packWindow(ctx, w, d.N, d.K, d.K, 0, "linear.w_padded") : w;
-  if (variant === "tiled") {
-    // Aligned windows: the 8 x 8 tile with vec4 stores; otherwise 4 x 4 with scalar stores.
-    const vec4 = d.N % 4 === 0 && d.ldo % 4 === 0 && d.col % 4 === 0;
-    const span = vec4 ? 64 : 32; // rows (and columns) per 8 x 8 workgroup
-    ctx.run("linear_forward_v2_tiled", {
-      entryPoint: vec4 ? "main_vec4" : "main",
-      buffers: [out, a, wk, b ?? wk],
-      u32: [d.M, K4 / 4, d.N, d.ldo, d.col, b ? 1 : 0],
-      workgroups: [Math.ceil(d.N / span), Math.ceil(d.M / span)],
-    });
-  } else if (d.ldo % 4 === 0 && d.col % 4 === 0 && d.N % 4 === 0) {
+  if (d.ldo % 4 === 0 && d.col % 4 === 0 && d.N % 4 === 0) {
     const c = { t: out, ld4: d.ldo / 4, off4: d.col / 4 };
     const s = { P: d.M, Q: d.N, R: K4, bRQ: false, accumulate: false };
     slab(ctx, variant, c, { t: a, ld4: K4 / 4, off4: 0 }, { t: wk, ld4: K4 / 4 }, b, s);
@@ -155,26 +128,10 @@ export function linearBackwardInput(
 ): void {
   const d = resolve(dims);
   const accumulate = dims.accumulate ?? false;
-  const variant = pickVariant(ctx, "backwardInput", dims.variant, d, d.M, "tile");
+  const variant = pickVariant(ctx, "backwardInput", dims.variant, d, d.M);
   need(dinp, d.M * d.K, "linearBackwardInput dinp");
   need(dout, (d.M - 1) * d.ldo + d.col + d.N, "linearBackwardInput dout");
   need(w, d.N * d.K, "linearBackwardInput w");
-  if (variant === "naive" || variant === "tiled") {
-    const tiled = variant === "tiled";
-    const vec4 = tiled && aligned4(d); // main_vec4: tiles of 2 * TILE_ROWS rows
-    ctx.run(`linear_backward_input_${variant}`, {
-      entryPoint: vec4 ? "main_vec4" : "main",
-      buffers: [dinp, dout, w],
-      u32: [d.M, d.K, d.N, d.ldo, d.col, accumulate ? 1 : 0],
-      workgroups: ctx.grid1d(
-        tiled
-          ? Math.ceil(d.M / (vec4 ? 2 * TILE_ROWS : TILE_ROWS)) * Math.ceil(d.K / TILE_COLS)
-          : d.M * d.K,
-        64,
-      ),
-    });
-    return;
-  }
   // C = dinp (M, K), A = dout window (M, N), B = w read as B[r = n][q = k].
   const K4 = ceil4(d.K);
   const padded = d.K % 4 !== 0;
@@ -220,30 +177,11 @@ export function linearBackwardWeight(
   dims: LinearDims,
 ): void {
   const d = resolve(dims);
-  const variant = pickVariant(ctx, "backwardWeight", dims.variant, d, d.N, "tile");
+  const variant = pickVariant(ctx, "backwardWeight", dims.variant, d, d.N);
   need(dw, d.N * d.K, "linearBackwardWeight dw");
   if (db) need(db, d.N, "linearBackwardWeight db");
   need(dout, (d.M - 1) * d.ldo + d.col + d.N, "linearBackwardWeight dout");
   need(inp, d.M * d.K, "linearBackwardWeight inp");
-  if (variant === "naive" || variant === "tiled") {
-    if (variant === "naive") {
-      ctx.run("linear_backward_weight_naive", {
-        buffers: [dw, dout, inp],
-        u32: [d.M, d.K, d.N, d.ldo, d.col],
-        workgroups: ctx.grid1d(d.N * d.K, 64),
-      });
-    } else if (backwardWeightTiled(ctx, dw, db, dout, inp, d)) {
-      return; // the bias gradient was summed in the same dispatch
-    }
-    if (db) {
-      ctx.run("linear_bias_grad", {
-        buffers: [db, dout],
-        u32: [d.M, d.N, d.ldo, d.col],
-        workgroups: ctx.grid1d(d.N, 64),
-      });
-    }
-    return;
-  }
   // C = dw (N, K), A = doutᵀ (N, M4: a transposed copy, which also sums db), B = inp as
   // B[r = m][q = k].
   const K4 = ceil4(d.K), M4 = ceil4(d.M);
@@ -276,7 +214,7 @@ export function linearBackwardWeight(
   if (padded) ctx.release(b);
 }
 
-interface Resolved {
+export interface Resolved {
   M: number;
   K: number;
   N: number;
@@ -284,7 +222,7 @@ interface Resolved {
   col: number;
 }
 
-function resolve(d: LinearDims): Resolved {
+export function resolve(d: LinearDims): Resolved {
   const r = { M: d.M, K: d.K, N: d.N, ldo: d.ldo ?? d.N, col: d.colOffset ?? 0 };
   for (const [k, v] of Object.entries(r)) {
     if (!Number.isInteger(v) || v < (k === "col" ? 0 : 1)) {
@@ -299,23 +237,19 @@ function resolve(d: LinearDims): Resolved {
   return r;
 }
 
-/**
- * The requested variant, checked; by default slab, or `small` for small products (P: rows of the
- * slab kernel's output) and for adapters without the workgroup memory.
- */
+/** The requested variant, checked; by default MatmulPolicy's for large products, else tile. */
 function pickVariant(
   ctx: GpuContext,
   op: keyof typeof LINEAR_VARIANTS,
   requested: string | undefined,
   d: Resolved,
   P: number,
-  small: string,
 ): string {
   const allowed: readonly string[] = LINEAR_VARIANTS[op];
   if (requested === undefined) {
     const macs = d.M * d.N * d.K;
     const big = macs >= SLAB_MIN_MACS && P >= SLAB_MIN_ROWS[op];
-    return big ? matmulPolicy(ctx).choose(d.K, d.N, macs) : small;
+    return big ? matmulPolicy(ctx).choose(d.K, d.N, macs) : "tile";
   }
   if (!allowed.includes(requested)) {
     throw new Error(`linear ${op}: unknown variant '${requested}' (one of ${allowed.join(", ")})`);
@@ -331,78 +265,13 @@ function pickVariant(
   return requested;
 }
 
-function need(t: GpuTensor, numel: number, what: string): void {
+export function need(t: GpuTensor, numel: number, what: string): void {
   if (t.numel < numel) {
     throw new Error(`${what} ('${t.label}', ${t.numel} elements) needs at least ${numel}`);
   }
 }
 
-const ceil4 = (n: number) => Math.ceil(n / 4) * 4;
-/** Rows of dout's window and of the (N, K) weight start on 16-byte boundaries: vec4 loads. */
-const aligned4 = (d: Resolved) =>
-  d.K % 4 === 0 && d.N % 4 === 0 && d.ldo % 4 === 0 && d.col % 4 === 0;
-
-// The register tile of the "tiled" backward kernels (rows x columns per invocation).
-const TILE_ROWS = 4;
-const TILE_COLS = 8;
-/**
- * Invocations the tiled backward-weight kernel aims for: dw has only N K / 32 tiles (32 for a
- * 32 x 32 weight), too few to occupy a device, so the reduction over M is split into up to this
- * many / tiles parts (each at least MIN_SPLIT_ROWS rows) summed by a second pass.
- */
-const TARGET_INVOCATIONS = 2048;
-const MIN_SPLIT_ROWS = 32;
-
-/**
- * dw += dout[:, window]ᵀ · inp with linear_backward_weight_tiled (+ linear_split_reduce). On the
- * vec4 path db (if any) is summed in the same dispatch and the result is true; otherwise false
- * and the caller sums db.
- */
-function backwardWeightTiled(
-  ctx: GpuContext,
-  dw: GpuTensor,
-  db: GpuTensor | null,
-  dout: GpuTensor,
-  inp: GpuTensor,
-  d: Resolved,
-): boolean {
-  const tiles = Math.ceil(d.N / TILE_ROWS) * Math.ceil(d.K / TILE_COLS);
-  const fit = Math.floor(ctx.maxBindingBytes / (4 * d.N * d.K));
-  const want = Math.min(
-    Math.ceil(TARGET_INVOCATIONS / tiles),
-    Math.floor(d.M / MIN_SPLIT_ROWS),
-    fit,
-    ctx.limits.maxComputeWorkgroupsPerDimension,
-  );
-  const mChunk = Math.ceil(d.M / Math.max(1, want));
-  const splits = Math.ceil(d.M / mChunk);
-  const part = splits > 1 ? ctx.empty([splits, d.N, d.K], "linear.dw_splits") : dw;
-  const vec4 = aligned4(d);
-  // main_vec4's tiles have twice the rows; the splits stay those of the 4-row tiles.
-  const [x, y] = ctx.grid1d(
-    vec4 ? Math.ceil(d.N / (2 * TILE_ROWS)) * Math.ceil(d.K / TILE_COLS) : tiles,
-    64,
-  );
-  const bias = vec4 && db !== null;
-  // main_vec4 binds db (a scratch one when there is no bias); `main` has no such binding.
-  const dbBinding = vec4 && !bias ? ctx.empty([4], "linear.no_bias") : db;
-  ctx.run("linear_backward_weight_tiled", {
-    entryPoint: vec4 ? "main_vec4" : "main",
-    buffers: vec4 ? [part, dout, inp, dbBinding!] : [part, dout, inp],
-    u32: [d.M, d.K, d.N, d.ldo, d.col, mChunk, splits > 1 ? 0 : 1, bias ? 1 : 0],
-    workgroups: [x, y, splits + (bias ? 1 : 0)],
-  });
-  if (vec4 && !bias) ctx.release(dbBinding!);
-  if (splits > 1) {
-    ctx.run("linear_split_reduce", {
-      buffers: [dw, part],
-      u32: [d.N * d.K, splits],
-      workgroups: ctx.grid1d(d.N * d.K, 256),
-    });
-    ctx.release(part);
-  }
-  return bias;
-}
+export const ceil4 = (n: number) => Math.ceil(n / 4) * 4;
 
 /** Rows of `cols` f32 starting at row `row0` (views start on multiples of 64 rows: aligned). */
 function rowsView(t: GpuTensor, row0: number, rows: number, cols: number): GpuTensor {
@@ -476,7 +345,7 @@ function slab(
 }
 
 /** A dense (rows, ceil4(cols)) copy of a column window of `src`, zero-padded. */
-function packWindow(
+export function packWindow(
   ctx: GpuContext,
   src: GpuTensor,
   rows: number,
