@@ -1,6 +1,8 @@
 /**
  * This adapter's own ceiling, for reading every other bench as a fraction of it:
  *   - arithmetic: independent FMA chains, vec4 and scalar (bench/shaders/peak_fma.wgsl), GFLOP/s;
+ *     and (this bench only) 16..128 scalar accumulators per invocation, as a matmul's register
+ *     tile holds them: where they stop fitting the CPU's vector registers, and what that costs;
  *   - streaming bandwidth: a vec4 copy of 64 MiB (bench/shaders/peak_memory.wgsl), GB/s;
  *   - per-lane loads: f32 loads whose address differs per invocation from a cache-resident window,
  *     G loads/s (on llvmpipe each is a loop over the SIMD lanes).
@@ -33,6 +35,8 @@ export interface Peak {
 /** Independent chains per invocation of the FMA probes (bench/shaders/peak_fma.wgsl). */
 const VEC4_CHAINS = [2, 3, 4, 6, 8];
 const SCALAR_CHAINS = [4, 8, 12, 16];
+/** Accumulators per invocation of the main_acc_N probes (linear_slab holds 128). */
+const ACC_COUNTS = [16, 32, 64, 128];
 
 const WG = 64;
 const GROUPS = 1024;
@@ -122,12 +126,16 @@ function params(words: (number | [number, "f32"])[]): ArrayBuffer {
   return buf;
 }
 
-export async function measurePeak(ctx: GpuContext, reps = 3): Promise<Peak> {
+export async function measurePeak(
+  ctx: GpuContext,
+  reps = 3,
+  opts: { accumulators?: boolean } = {},
+): Promise<Peak> {
   const device = ctx.device;
   const invocations = GROUPS * WG;
   const out = device.createBuffer({ size: invocations * 16, usage: GPUBufferUsage.STORAGE });
   const fmaParams = (iters: number) => params([iters, [0.5, "f32"]]);
-  const chains = async (kind: "vec4" | "scalar", n: number) =>
+  const chains = async (kind: "vec4" | "scalar" | "acc", n: number) =>
     await probe(
       device,
       pipeline(device, FMA_WGSL, `main_${kind}_${n}`),
@@ -139,6 +147,9 @@ export async function measurePeak(ctx: GpuContext, reps = 3): Promise<Peak> {
   const fma: Record<string, number> = {};
   for (const n of VEC4_CHAINS) fma[`vec4 x${n}`] = await chains("vec4", n);
   for (const n of SCALAR_CHAINS) fma[`scalar x${n}`] = await chains("scalar", n);
+  if (opts.accumulators) {
+    for (const n of ACC_COUNTS) fma[`accumulators x${n}`] = await chains("acc", n);
+  }
   const vec4 = Math.max(...VEC4_CHAINS.map((n) => fma[`vec4 x${n}`]));
   const scalar = Math.max(...SCALAR_CHAINS.map((n) => fma[`scalar x${n}`]));
 
@@ -186,8 +197,8 @@ if (import.meta.main) {
   const ctx = await createContext();
   console.log(adapterLine(ctx));
   console.log(loadLine());
-  const p = await measurePeak(ctx, intFlag("reps", 5));
-  for (const [k, v] of Object.entries(p.byChains)) console.log(`  ${k.padEnd(11)} ${v.toFixed(1)}`);
+  const p = await measurePeak(ctx, intFlag("reps", 5), { accumulators: true });
+  for (const [k, v] of Object.entries(p.byChains)) console.log(`  ${k.padEnd(17)} ${v.toFixed(1)}`);
   console.log(`vec4 FMA chains:    ${p.vec4.toFixed(1)} GFLOP/s`);
   console.log(
     `scalar FMA chains:  ${p.scalar.toFixed(1)} GFLOP/s (${(p.scalar / p.vec4).toFixed(2)}x vec4)`,
