@@ -9,7 +9,7 @@
  * adapter and shape class from the tune cache; otherwise a prior (software adapters: slab, GPUs:
  * tile). A winner that still needs its compile is bought ski-rental style: products run on "tile"
  * until the work they did would have paid the compile (measured when the cache has it), then the
- * winner compiles (except on GL llvmpipe, whose compiles Mesa caches on disk). Measurement ("tuning") happens when `doctor --tune` asks, or at a run's first
+ * winner compiles (on GL llvmpipe only until Mesa's on-disk cache holds it). Measurement ("tuning") happens when `doctor --tune` asks, or at a run's first
  * sync point (`tuneIfPending`) after a large product of an unmeasured shape class ran: at once on
  * a GPU, and on a software adapter only once the run has compiled slab anyway (short runs never
  * pay a compile or a measurement).
@@ -168,13 +168,22 @@ export class MatmulPolicy {
   }
 
   /**
-   * GL llvmpipe keeps Mesa's on-disk shader cache (and compiles at first dispatch, where the
-   * compile is not timed): a slab compile is paid once per machine, so it is not rented around.
-   * Told from lavapipe by its limits (16 storage buffers per stage through GL, 32 through Vulkan).
+   * GL llvmpipe keeps Mesa's on-disk shader cache and compiles at first dispatch (where the compile
+   * is not timed; cold, slab takes ~2 minutes through GL's GLSL front end): once this adapter has
+   * compiled slab (the tune cache says so) and Mesa's cache is on, a slab compile is a cache hit,
+   * so it is not rented around. Told from lavapipe by its limits (16 storage buffers per stage
+   * through GL, 32 through Vulkan).
    */
   private get cachesCompiles(): boolean {
-    return /llvmpipe/i.test(this.ctx.adapter.description) &&
+    const gl = /llvmpipe/i.test(this.ctx.adapter.description) &&
       this.ctx.device.limits.maxStorageBuffersPerShaderStage <= 16;
+    let disabled = false;
+    try {
+      disabled = /^(1|true|yes)$/i.test(Deno.env.get("MESA_SHADER_CACHE_DISABLE") ?? "");
+    } catch {
+      // no env permission: assume Mesa's default (cache on)
+    }
+    return gl && !disabled && this.record.compileS.slab !== undefined;
   }
 
   /** Software adapters (llvmpipe, lavapipe, SwiftShader): slab's prior; GPUs: tile's. */
