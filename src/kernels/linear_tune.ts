@@ -7,17 +7,19 @@
  *
  * The choice, in order: a forced variant (`--matmul`, L3MASK_MATMUL); the measured winner for this
  * adapter and shape class from the tune cache; otherwise a prior (software adapters: slab, GPUs:
- * tile). A winner that still needs its compile is bought ski-rental style: products run on "tile"
- * until the work they did would have paid the compile (measured when the cache has it), then the
- * winner compiles (on GL llvmpipe only until Mesa's on-disk cache holds it). Measurement ("tuning") happens when `doctor --tune` asks, or at a run's first
- * sync point (`tuneIfPending`) after a large product of an unmeasured shape class ran: at once on
- * a GPU, and on a software adapter only once the run has compiled slab anyway (short runs never
- * pay a compile or a measurement).
+ * tile). A winner that still needs its compile is bought when the run's remaining work (`expect`:
+ * score and train say how much) saves more than the compile costs, both measured; without those
+ * figures ski-rental style: products run on "tile" until the work they did would have paid the
+ * compile (measured when the cache has it), then the winner compiles. GL llvmpipe skips this once
+ * Mesa's on-disk cache holds slab. Measurement ("tuning") happens when `doctor --tune` asks, or
+ * at a run's first sync point (`tuneIfPending`) after a large product of an unmeasured shape
+ * class ran: at once on a GPU, and on a software adapter only once the run has compiled slab
+ * anyway (short runs never pay a compile or a measurement).
  *
  * The cache: one JSON file ($L3MASK_TUNE_CACHE, else $XDG_CACHE_HOME/l3mask/tune.json, else
  * ~/.cache/l3mask/tune.json) keyed by adapter, driver description, limits (the backend), Deno
- * (wgpu) version and a hash of both kernels' sources; written to a temporary file and renamed (concurrent runs lose at most one
- * another's fresh entry, never corrupt the file).
+ * (wgpu) version and a hash of both kernels' sources; written to a temporary file and renamed
+ * (concurrent runs lose at most one another's fresh entry, never corrupt the file).
  */
 import type { GpuContext } from "../gpu/context.ts";
 import { SHADERS } from "../shaders.ts";
@@ -146,11 +148,12 @@ export class MatmulPolicy {
     const compile = this.record.compileS.slab;
     const tileRate = tuned ? tuned.gflops.tile * 5e8 : 0; // multiply-adds per second
     const budget = compile && tileRate ? compile * tileRate : PRIOR_TILE_MACS;
-    if (this.remaining !== null) this.remaining = Math.max(0, this.remaining - macs);
-    // A run that said how much work remains and a measured adapter: compile only if it pays.
-    const pays = this.remaining === null || !compile || !tuned ||
-      this.remaining * (1 / tileRate - 1 / (tuned.gflops.slab * 5e8)) > compile;
-    if (!pays || this.tileMacs + macs <= budget) {
+    if (this.remaining !== null && compile && tuned) {
+      // The run said how much work remains and the adapter is measured: compile now if it pays.
+      this.remaining = Math.max(0, this.remaining - macs);
+      const saved = this.remaining * (1 / tileRate - 1 / (tuned.gflops.slab * 5e8));
+      if (saved <= compile) return "tile";
+    } else if (this.tileMacs + macs <= budget) {
       this.tileMacs += macs;
       return "tile";
     }

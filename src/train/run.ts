@@ -51,6 +51,7 @@ import {
 } from "./data.ts";
 import { evaluate, type Evaluation } from "./metrics.ts";
 import { Trainer, type TrainerSettings } from "./trainer.ts";
+import { matmulPolicy } from "../kernels/linear.ts";
 
 interface RunState {
   version: 1;
@@ -340,6 +341,12 @@ export async function runTraining(
     },
   };
   const trainer = new Trainer(ctx, cfg, loaded.params, settings, tok, dev);
+  // The encoder's linear products the run will do, at most (forward and two backward products,
+  // padded to max_length; MTL doubles the batches): lets the matmul policy compile slab at once
+  // when the run earns it back.
+  const { hidden: C, intermediate: I, layers: L } = cfg;
+  const tokensPerStep = c.batchSize * maxLength * (mtl ? 2 : 1);
+  matmulPolicy(ctx).expect(3 * totalSteps * tokensPerStep * L * (4 * C * C + 2 * C * I));
   let st: RunState = {
     version: 1,
     step: 0,
