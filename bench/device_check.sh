@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # bench/device_check.sh: one pass over whatever WebGPU adapter this machine has (issue 13, item
-# 6), in under 8 minutes: `main.ts doctor`, the GPU kernel and model tests (the test files that
+# 6), in under 8 minutes: `main.ts doctor --tune` (slab vs tile measured here), the GPU kernel and model tests (the test files that
 # contain gpuTest or createContext, as .ci/run selects them), then the base-shape benches
 # (peak_bench, matmul_bench, forward_bench and train_bench at roberta-base's shapes with their
 # PyTorch peers, MTL with META-TARTAN at B 8 x T 48; score_bench at roberta-base's shapes without
@@ -151,7 +151,7 @@ if [ $quick = 1 ]; then
   )
 else
   steps=(
-    "doctor|60|deno run -A main.ts doctor"
+    "doctor|90|deno run -A main.ts doctor --tune"
     "tests|180|deno test -A --no-check=remote ${gpu_tests[*]}"
     "peak_bench|40|deno run -A bench/peak_bench.ts --reps 3"
     "matmul_bench|75|deno run -A bench/matmul_bench.ts --reps 3$( [ $peers = 0 ] && echo ' --no-peer')"
@@ -178,6 +178,8 @@ if [ $dry = 1 ]; then
 fi
 
 logs=$(mktemp -d)
+# doctor --tune measures slab vs tile on this adapter; the benches after it use that record.
+export L3MASK_TUNE_CACHE="${L3MASK_TUNE_CACHE:-$logs/tune.json}"
 trap 'rm -rf "$logs"' EXIT
 # The benches' temporary checkpoints (500 MB at roberta-base's shapes) go under $logs, so a step
 # killed at its cap leaves nothing behind.

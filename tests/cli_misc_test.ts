@@ -457,3 +457,22 @@ test("corpora: a missing package says how to get it", async () => {
     );
   });
 });
+
+Deno.test("--matmul: forces the large-matmul kernel on any command; a bad value is one line", async () => {
+  const forced = await runCli(["doctor", "--matmul", "tile"]);
+  assert.equal(forced.code, 0, forced.stderr.slice(-1500));
+  assert.match(forced.stdout, /^large matmuls: tile \(forced\)$/m);
+  for (
+    const [args, env] of [
+      [["score", "x.jsonl", "--matmul", "fast"], {}],
+      [["score", "x.jsonl", "--matmul"], {}],
+      [["score", "x.jsonl"], { L3MASK_MATMUL: "fast" }],
+    ] as [string[], Record<string, string>][]
+  ) {
+    const r = await runCli(args, { env });
+    const lines = r.stderr.split("\n").filter((l) => l.trim());
+    assert.equal(r.code, 2, r.stderr);
+    assert.equal(lines.length, 1, r.stderr);
+    assert.match(lines[0], /^l3mask: (--matmul|L3MASK_MATMUL) takes one of slab, tile, got '/);
+  }
+});

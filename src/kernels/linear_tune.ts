@@ -102,6 +102,7 @@ export class MatmulPolicy {
   /** Shape classes whose large products ran without a measurement; tuned at the next sync point. */
   readonly pending = new Map<string, { K: number; N: number }>();
   private tileMacs = 0;
+  private tuningFailed = false;
   /** Large-product multiply-adds the run still expects (`expect`), or null when it did not say. */
   private remaining: number | null = null;
   private loaded = false;
@@ -197,12 +198,19 @@ export class MatmulPolicy {
 
   /** Measures the pending shape classes (none pending: nothing to do). */
   async tuneIfPending(): Promise<void> {
-    if (this.forced || !this.slabSupported || this.pending.size === 0) return;
+    if (this.forced || !this.slabSupported || this.tuningFailed || !this.pending.size) return;
     const todo = [...this.pending.values()].filter((s) =>
       !this.record.shapes[shapeClass(s.K, s.N)]
     );
     this.pending.clear();
-    if (todo.length) await this.tune(todo);
+    if (!todo.length) return;
+    try {
+      await this.tune(todo);
+    } catch (e) {
+      // A measurement never fails the run that asked for it: no more tuning in this process.
+      this.tuningFailed = true;
+      console.error(`l3mask: matmul tuning skipped (${(e as Error).message.split("\n")[0]})`);
+    }
   }
 
   /**
@@ -220,7 +228,11 @@ export class MatmulPolicy {
     const ctx = this.ctx;
     await ctx.sync();
     for (const { K, N } of shapes) {
-      const M = tuneRows(K, N);
+      // Rows so that every operand fits one storage binding (the vocabulary projection's chunks
+      // are as wide as a binding allows); a class whose weight alone does not fit is skipped.
+      const fit = Math.floor(ctx.maxBindingBytes / (4 * Math.max(K, N)));
+      const M = Math.min(tuneRows(K, N), fit - (fit % 64));
+      if (M < 64 || N * K * 4 > ctx.maxBindingBytes) continue;
       const inp = ctx.zeros([M, K]), w = ctx.zeros([N, K]), out = ctx.empty([M, N]);
       const gflops = { slab: 0, tile: 0 };
       for (const variant of MATMUL_VARIANTS) {
