@@ -1,6 +1,7 @@
 // linear_slab: C[p, q] (= or +=) sum over r in [r0, r0 + 2 KB) of A[p, r] * B(q, r), plus bias[q]
-// when overwriting: two slabs of the reduction per dispatch. The fast kernel behind every default
-// linear op; src/kernels/linear.ts maps each op onto it:
+// when overwriting: two slabs of the reduction per dispatch. The CPU adapters' kernel for large
+// products (linear_tile is its GPU-style twin, with the same result bits); src/kernels/linear.ts
+// maps each op onto it:
 //   forward          C = out (M, N),  A = inp (M, K),   B = w (N, K)   as B[q][r]  (b_rq = 0)
 //   backward input   C = dinp (M, K), A = dout (M, N),  B = w (N, K)   as B[r][q]  (b_rq = 1)
 //   backward weight  C = dw (N, K),   A = doutT (N, M), B = inp (M, K) as B[r][q]  (b_rq = 1)

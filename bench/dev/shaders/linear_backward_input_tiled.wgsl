@@ -1,7 +1,7 @@
 // linear_backward_input_tiled: dinp[m, k] (= or +=) sum_n dout[m, col + n] * w[n, k] with a
 // 4 x 8 register tile per invocation (rows m0..m0+3, columns k0..k0+7; main_vec4: 8 x 8, rows
 // m0..m0+7), n ascending; no
-// workgroup memory and no barriers (variant "tiled": the default below the slab kernel's sizes).
+// workgroup memory and no barriers (dev variant "tiled", bench/dev/linear_dev.ts).
 // Any K: tile columns past K are clamped for loading and never stored.
 // Buffers: dinp (M, K) overwritten (accumulate == 0) or accumulated (accumulate == 1); dout
 // (M, ldo), columns [col, col + N) read; w (N, K).

@@ -1,6 +1,6 @@
 // linear_forward_v2_tiled: out[m, col + n] = sum_k inp[m, k] * w[n, k] (+ bias[n]) with a 4 x 4
-// register tile per invocation (main_vec4: 8 x 8) and vec4 loads along K (variant "tiled"; also
-// the fallback where the adapter lacks the 32 KiB of workgroup memory that linear_slab needs). No
+// register tile per invocation (main_vec4: 8 x 8) and vec4 loads along K (dev variant "tiled",
+// bench/dev/linear_dev.ts; no adapter chooses it since linear_tile exists). No
 // workgroup memory and no barriers. Each output: k ascending in vec4 steps, x, y, z, w summed as
 // dot() then added.
 // Buffers: out (M, ldo) overwritten in columns [col, col + N) only; inp (M, K4 vec4); w (N, K4
