@@ -1,4 +1,7 @@
+import assert from "node:assert/strict";
+import { parseUniformStruct } from "../src/gpu/context.ts";
 import { residualForward } from "../src/kernels/residual.ts";
+import { SHADERS } from "../src/shaders.ts";
 import { assertClose, gpuTest } from "./util.ts";
 
 gpuTest(
@@ -40,5 +43,59 @@ gpuTest(
       );
     }
     ctx.release(a, b, x, y, z);
+  },
+);
+
+Deno.test("uniform structs: named fields parse from the WGSL, in order, with their types", () => {
+  const code = `struct Params { rows: u32, // a comment, with a comma
+    scale: f32, shift: i32 }
+  @group(0) @binding(0) var<uniform> p: Params;`;
+  assert.deepEqual(parseUniformStruct("t", code), [
+    { name: "rows", type: "u32" },
+    { name: "scale", type: "f32" },
+    { name: "shift", type: "i32" },
+  ]);
+  assert.throws(() =>
+    parseUniformStruct(
+      "t",
+      "struct P { v: vec4u }\n" +
+        "@group(0) @binding(0) var<uniform> p: P;",
+    ), /not a u32, i32 or f32 scalar/);
+  // The linear kernels use named fields; their structs must parse.
+  for (const k of ["linear_slab", "linear_tile", "linear_pack", "linear_transpose"] as const) {
+    assert.ok(parseUniformStruct(k, SHADERS[k]).length >= 6, k);
+  }
+});
+
+gpuTest(
+  "named uniform fields: same dispatch as the positional words; a missing or unknown field throws",
+  async (ctx) => {
+    const src = ctx.upload(Float32Array.from({ length: 15 }, (_, i) => i + 1)); // 3 rows x 5
+    const positional = ctx.zeros([12]), named = ctx.zeros([12]);
+    ctx.run("linear_pack", {
+      buffers: [positional, src],
+      u32: [3, 3, 4, 5, 1, 0],
+      workgroups: [1],
+    });
+    const params = { rows: 3, cols: 3, cols4: 4, ld: 5, off: 1, accumulate: 0 };
+    ctx.run("linear_pack", { buffers: [named, src], params, workgroups: [1] });
+    const [a, b] = await ctx.readMany([positional, named]);
+    assertClose(b, a, { atol: 0, rtol: 0, label: "named vs positional" });
+    assertClose(b, Float32Array.from([2, 3, 4, 0, 7, 8, 9, 0, 12, 13, 14, 0]), { atol: 0 });
+    const { accumulate: _, ...missing } = params;
+    assert.throws(
+      () => ctx.run("linear_pack", { buffers: [named, src], params: missing, workgroups: [1] }),
+      /uniform field 'accumulate' not given/,
+    );
+    assert.throws(
+      () =>
+        ctx.run("linear_pack", {
+          buffers: [named, src],
+          params: { ...params, colz: 1 },
+          workgroups: [1],
+        }),
+      /no uniform field 'colz'/,
+    );
+    ctx.release(src, positional, named);
   },
 );

@@ -34,6 +34,13 @@ export interface AdapterSummary {
 export interface RunArgs {
   /** Storage buffers, in binding order (binding 1, 2, ...). */
   buffers: GpuTensor[];
+  /**
+   * The shader's uniform struct by field name: every field, each written as the struct declares
+   * it (u32, i32 or f32); checked against the WGSL source at the first dispatch of each shader.
+   * The alternative to the positional `u32` / `f32` arrays (which structs with vector or array
+   * fields, the multi-tensor kernels', still use).
+   */
+  params?: Record<string, number>;
   /** u32 fields of the shader's `Params` struct, first. */
   u32?: number[];
   /** f32 fields of the shader's `Params` struct, after the u32 ones. */
@@ -261,6 +268,43 @@ export class GpuContext {
     return [Math.ceil(groups / y), y];
   }
 
+  /** Fields of each shader's uniform struct, parsed from its source on first use. */
+  private uniformFields = new Map<string, { name: string; type: "u32" | "i32" | "f32" }[]>();
+
+  private writeParams(
+    shader: string,
+    params: Record<string, number>,
+    words: Uint32Array,
+    floats: Float32Array,
+  ): void {
+    let fields = this.uniformFields.get(shader);
+    if (!fields) {
+      fields = parseUniformStruct(shader, this.pipelines.source(shader) ?? "");
+      this.uniformFields.set(shader, fields);
+    }
+    const known = new Set(fields.map((f) => f.name));
+    for (const k of Object.keys(params)) {
+      if (!known.has(k)) throw new Error(`${shader}: no uniform field '${k}' (${[...known]})`);
+    }
+    const ints = new Int32Array(words.buffer, words.byteOffset, words.length);
+    fields.forEach((f, i) => {
+      const v = params[f.name];
+      if (v === undefined) throw new Error(`${shader}: uniform field '${f.name}' not given`);
+      if (f.type === "f32") floats[i] = v;
+      else if (f.type === "i32") {
+        if (!Number.isInteger(v) || v < -0x80000000 || v > 0x7fffffff) {
+          throw new Error(`${shader}: i32 field '${f.name}' is ${v}`);
+        }
+        ints[i] = v;
+      } else {
+        if (!Number.isInteger(v) || v < 0 || v > 0xffffffff) {
+          throw new Error(`${shader}: u32 field '${f.name}' is ${v}`);
+        }
+        words[i] = v;
+      }
+    });
+  }
+
   /** Record one dispatch of the named shader (a product one, or one added by addDevSources). */
   run(shader: ShaderName | `dev/${string}`, args: RunArgs): void {
     const pipeline = this.pipelines.get(shader, args.entryPoint ?? "main", args.overrides ?? {});
@@ -284,6 +328,7 @@ export class GpuContext {
       words[i] = v;
     });
     f32.forEach((v, i) => floats[u32.length + i] = v);
+    if (args.params) this.writeParams(shader, args.params, words, floats);
 
     const entries: GPUBindGroupEntry[] = [{
       binding: 0,
@@ -492,6 +537,28 @@ function quietWindowSystemProbe(): void {
     }
   }
   Deno.env.set("XDG_RUNTIME_DIR", dir);
+}
+
+/**
+ * The fields of the struct bound as `var<uniform>` at @group(0) @binding(0), in order; each must be
+ * a 4-byte scalar (u32, i32, f32), which is what makes field i the i-th word of the uniform slot.
+ */
+export function parseUniformStruct(
+  shader: string,
+  code: string,
+): { name: string; type: "u32" | "i32" | "f32" }[] {
+  const decl = code.match(/@group\(0\)\s*@binding\(0\)\s*var<uniform>\s*\w+\s*:\s*(\w+)\s*;/);
+  if (!decl) throw new Error(`${shader}: no var<uniform> at @group(0) @binding(0)`);
+  const body = code.match(new RegExp(`struct\\s+${decl[1]}\\s*\\{([^}]*)\\}`));
+  if (!body) throw new Error(`${shader}: no struct ${decl[1]}`);
+  return body[1].replace(/\/\/[^\n]*/g, "").split(",").map((f) => f.trim()).filter((f) => f)
+    .map((f) => {
+      const m = f.match(/^(\w+)\s*:\s*(\w+)$/);
+      if (!m || !["u32", "i32", "f32"].includes(m[2])) {
+        throw new Error(`${shader}: uniform field '${f}' is not a u32, i32 or f32 scalar`);
+      }
+      return { name: m[1], type: m[2] as "u32" | "i32" | "f32" };
+    });
 }
 
 /** Acquire an adapter and a device with the adapter's maximum limits. */

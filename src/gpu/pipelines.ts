@@ -31,6 +31,11 @@ export class PipelineCache {
     return this.cache.size;
   }
 
+  /** The WGSL source of a registered shader (undefined if none). */
+  source(shader: string): string | undefined {
+    return this.sources[shader];
+  }
+
   /** Whether any pipeline of this shader was created. */
   has(shader: string): boolean {
     return this.compileTimes.has(shader);

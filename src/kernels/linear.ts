@@ -194,7 +194,7 @@ export function linearBackwardWeight(
     ctx.run("linear_transpose", {
       entryPoint: db ? "colsum" : "main",
       buffers: db ? [at, dout, db] : [at, dout],
-      u32: [d.M, n, M4, d.ldo, d.col + n0, n0],
+      params: { rows: d.M, cols: n, rows4: M4, ld: d.ldo, off: d.col + n0, dboff: n0 },
       workgroups: ctx.grid1d(n, 64),
     });
     const a = { t: at, ld4: M4 / 4, off4: 0 };
@@ -307,24 +307,24 @@ function slab(
   bias: GpuTensor | null,
   s: { P: number; Q: number; R: number; bRQ: boolean; accumulate: boolean },
 ): void {
-  const uniforms = (r0: number, overwrite: boolean) => [
-    s.P,
-    s.Q,
-    s.R,
-    a.ld4,
-    a.off4,
-    b.ld4,
-    c.ld4,
-    c.off4,
+  const params = (r0: number, overwrite: boolean) => ({
+    P: s.P,
+    Q: s.Q,
+    R: s.R,
+    lda4: a.ld4,
+    aoff4: a.off4,
+    ldb4: b.ld4,
+    ldc4: c.ld4,
+    coff4: c.off4,
     r0,
-    overwrite ? 0 : 1,
-    overwrite && bias ? 1 : 0,
-    s.bRQ ? 1 : 0,
-  ];
+    mode: overwrite ? 0 : 1,
+    has_bias: overwrite && bias ? 1 : 0,
+    b_rq: s.bRQ ? 1 : 0,
+  });
   if (variant === "tile") {
     ctx.run("linear_tile", {
       buffers: [c.t, a.t, b.t, bias ?? b.t],
-      u32: uniforms(0, !s.accumulate),
+      params: params(0, !s.accumulate),
       workgroups: [Math.ceil(s.Q / TILE), Math.ceil(s.P / TILE)],
     });
     return;
@@ -337,7 +337,7 @@ function slab(
     const overwrite = !s.accumulate && r0 === 0;
     ctx.run("linear_slab", {
       buffers: [c.t, a.t, b.t, bias ?? b.t],
-      u32: uniforms(r0, overwrite),
+      params: params(r0, overwrite),
       workgroups,
       overrides: { WG: SLAB_WG },
     });
@@ -358,7 +358,7 @@ export function packWindow(
   const t = ctx.empty([rows, cols4], label);
   ctx.run("linear_pack", {
     buffers: [t, src],
-    u32: [rows, cols, cols4, ld, off, 0],
+    params: { rows, cols, cols4, ld, off, accumulate: 0 },
     workgroups: ctx.grid1d(rows * cols4, 256),
   });
   return t;
@@ -378,7 +378,7 @@ function unpackWindow(
   ctx.run("linear_pack", {
     entryPoint: "unpack",
     buffers: [dst, dense],
-    u32: [rows, cols, ceil4(cols), ld, off, accumulate ? 1 : 0],
+    params: { rows, cols, cols4: ceil4(cols), ld, off, accumulate: accumulate ? 1 : 0 },
     workgroups: ctx.grid1d(rows * cols, 256),
   });
 }
