@@ -35,26 +35,7 @@
 // Summation order per output: r ascending within a dispatch, dispatches in order; fixed, so results
 // are bit-identical run to run.
 
-struct Uniforms {
-  P: u32,
-  Q: u32,
-  R: u32,
-  lda4: u32,
-  aoff4: u32,
-  ldb4: u32,
-  ldc4: u32,
-  coff4: u32,
-  r0: u32,
-  mode: u32,
-  has_bias: u32,
-  b_rq: u32,
-}
-
-@group(0) @binding(0) var<uniform> p: Uniforms;
-@group(0) @binding(1) var<storage, read_write> c: array<vec4f>;
-@group(0) @binding(2) var<storage, read> a: array<vec4f>;
-@group(0) @binding(3) var<storage, read> b: array<vec4f>;
-@group(0) @binding(4) var<storage, read> bias: array<f32>;
+// Uniforms and bindings: shaders/linear_operands.wgsl (prepended by src/shaders.ts).
 
 const TM = 2u; // rows of C per thread
 const TN = 64u; // columns of C per workgroup (and per thread)

@@ -20,26 +20,7 @@
 // or, in mode 0, the first chunk sum plus bias (or alone) and the rest added to it. Terms past R
 // are zero on both sides in both kernels. The uniform `r0` is ignored (always 0).
 
-struct Uniforms {
-  P: u32,
-  Q: u32,
-  R: u32,
-  lda4: u32,
-  aoff4: u32,
-  ldb4: u32,
-  ldc4: u32,
-  coff4: u32,
-  r0: u32,
-  mode: u32,
-  has_bias: u32,
-  b_rq: u32,
-}
-
-@group(0) @binding(0) var<uniform> p: Uniforms;
-@group(0) @binding(1) var<storage, read_write> c: array<vec4f>;
-@group(0) @binding(2) var<storage, read> a: array<vec4f>;
-@group(0) @binding(3) var<storage, read> b: array<vec4f>;
-@group(0) @binding(4) var<storage, read> bias: array<f32>;
+// Uniforms and bindings: shaders/linear_operands.wgsl (prepended by src/shaders.ts).
 
 const T = 32u; // rows and columns of C per workgroup; also the reduction depth of one stage
 const CHUNK = 256u; // terms per chunk sum (linear_slab's two slabs of 128)

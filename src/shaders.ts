@@ -57,6 +57,8 @@ import attention_qk from "../shaders/attention_qk.wgsl" with { type: "text" };
 import attention_softmax_backward from "../shaders/attention_softmax_backward.wgsl" with {
   type: "text",
 };
+// linear_slab and linear_tile share their uniforms and bindings.
+import linear_operands from "../shaders/linear_operands.wgsl" with { type: "text" };
 import linear_slab from "../shaders/linear_slab.wgsl" with { type: "text" };
 import linear_tile from "../shaders/linear_tile.wgsl" with { type: "text" };
 import linear_pack from "../shaders/linear_pack.wgsl" with { type: "text" };
@@ -109,8 +111,8 @@ export const SHADERS = {
   attention_pv: attention_pv,
   attention_qk: attention_qk,
   attention_softmax_backward: attention_softmax_backward,
-  linear_slab: linear_slab,
-  linear_tile: linear_tile,
+  linear_slab: linear_operands + linear_slab,
+  linear_tile: linear_operands + linear_tile,
   linear_pack: linear_pack,
   linear_transpose: linear_transpose,
   adamw_multi: multi_slots + adamw_multi,

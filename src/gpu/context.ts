@@ -268,8 +268,11 @@ export class GpuContext {
     return [Math.ceil(groups / y), y];
   }
 
-  /** Fields of each shader's uniform struct, parsed from its source on first use. */
-  private uniformFields = new Map<string, { name: string; type: "u32" | "i32" | "f32" }[]>();
+  /** Fields of each shader's uniform struct (and their names), parsed from its source on first use. */
+  private uniformFields = new Map<
+    string,
+    { fields: { name: string; type: "u32" | "i32" | "f32" }[]; names: Set<string> }
+  >();
 
   private writeParams(
     shader: string,
@@ -277,16 +280,16 @@ export class GpuContext {
     words: Uint32Array,
     floats: Float32Array,
   ): void {
-    let fields = this.uniformFields.get(shader);
-    if (!fields) {
-      fields = parseUniformStruct(shader, this.pipelines.source(shader) ?? "");
-      this.uniformFields.set(shader, fields);
+    let parsed = this.uniformFields.get(shader);
+    if (!parsed) {
+      const fields = parseUniformStruct(shader, this.pipelines.source(shader) ?? "");
+      parsed = { fields, names: new Set(fields.map((f) => f.name)) };
+      this.uniformFields.set(shader, parsed);
     }
-    const known = new Set(fields.map((f) => f.name));
-    for (const k of Object.keys(params)) {
-      if (!known.has(k)) throw new Error(`${shader}: no uniform field '${k}' (${[...known]})`);
+    const { fields, names } = parsed;
+    for (const k in params) {
+      if (!names.has(k)) throw new Error(`${shader}: no uniform field '${k}' (${[...names]})`);
     }
-    const ints = new Int32Array(words.buffer, words.byteOffset, words.length);
     fields.forEach((f, i) => {
       const v = params[f.name];
       if (v === undefined) throw new Error(`${shader}: uniform field '${f.name}' not given`);
@@ -295,7 +298,7 @@ export class GpuContext {
         if (!Number.isInteger(v) || v < -0x80000000 || v > 0x7fffffff) {
           throw new Error(`${shader}: i32 field '${f.name}' is ${v}`);
         }
-        ints[i] = v;
+        words[i] = v >>> 0; // the i32's two's-complement bits
       } else {
         if (!Number.isInteger(v) || v < 0 || v > 0xffffffff) {
           throw new Error(`${shader}: u32 field '${f.name}' is ${v}`);

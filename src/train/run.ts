@@ -341,9 +341,9 @@ export async function runTraining(
     },
   };
   const trainer = new Trainer(ctx, cfg, loaded.params, settings, tok, dev);
-  // The encoder's linear products the run will do, at most (forward and two backward products,
-  // padded to max_length; MTL doubles the batches): lets the matmul policy compile slab at once
-  // when the run earns it back.
+  // About the encoder's linear products the run will do (forward and two backward products per
+  // token padded to max_length; MTL doubles the batches; the META-TARTAN dev pass is left out, so
+  // this errs low): lets the matmul policy compile slab at once when the run earns it back.
   const { hidden: C, intermediate: I, layers: L } = cfg;
   const tokensPerStep = c.batchSize * maxLength * (mtl ? 2 : 1);
   matmulPolicy(ctx).expect(3 * totalSteps * tokensPerStep * L * (4 * C * C + 2 * C * I));
