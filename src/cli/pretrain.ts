@@ -24,7 +24,8 @@ import {
 import { packTexts } from "../pretrain/pack.ts";
 import { defaultPltCacheDir } from "../score/cache.ts";
 import { computePlt, textMaskProbs } from "../score/pipeline.ts";
-import { encodeRows, type Example, shuffled } from "../train/data.ts";
+import { encodeRows, type Example } from "../train/data.ts";
+import { SHUFFLE, shuffled } from "../random/streams.ts";
 import { loadBuiltinCorpus } from "../vocab/corpora.ts";
 import { VERSION } from "../version.ts";
 import { parse } from "./args.ts";
@@ -125,7 +126,7 @@ function splitHeldout(
   fraction: number,
   seed: number,
 ): { train: Example[]; heldout: Example[] } {
-  const order = shuffled(exs.length, seed, 17, 0);
+  const order = shuffled(exs.length, seed, SHUFFLE.pretrainSplit, 0);
   const n = Math.max(1, Math.round(exs.length * fraction));
   const held = new Set(order.slice(0, n));
   return { train: exs.filter((_, i) => !held.has(i)), heldout: exs.filter((_, i) => held.has(i)) };

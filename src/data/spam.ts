@@ -5,7 +5,7 @@
  */
 import { join } from "node:path";
 import { corpusNotInstalled, findCorpusPackage } from "../vocab/corpora.ts";
-import { shuffled } from "../train/data.ts";
+import { SHUFFLE, shuffled } from "../random/streams.ts";
 
 export interface Email {
   id: string;
@@ -72,8 +72,8 @@ export async function writeSpamSplits(
     ham: emails.filter((e) => e.label === "ham"),
   };
   const order = {
-    spam: shuffled(byLabel.spam.length, seed, 31, 0).map((i) => byLabel.spam[i]),
-    ham: shuffled(byLabel.ham.length, seed, 32, 0).map((i) => byLabel.ham[i]),
+    spam: shuffled(byLabel.spam.length, seed, SHUFFLE.spam, 0).map((i) => byLabel.spam[i]),
+    ham: shuffled(byLabel.ham.length, seed, SHUFFLE.ham, 0).map((i) => byLabel.ham[i]),
   };
   await Deno.mkdir(dir, { recursive: true });
   const paths = {
@@ -89,7 +89,12 @@ export async function writeSpamSplits(
       ...order.ham.slice(offset, offset + sizes[split] - half),
     ];
     offset += sizes[split];
-    const mixed = shuffled(rows.length, seed, 33, ["train", "dev", "test"].indexOf(split)).map((
+    const mixed = shuffled(
+      rows.length,
+      seed,
+      SHUFFLE.spamMix,
+      ["train", "dev", "test"].indexOf(split),
+    ).map((
       i,
     ) => rows[i]);
     await Deno.writeTextFile(

@@ -8,7 +8,7 @@
  * Randomness: one Philox4x32-10 call (src/cpu/philox.ts) per token, under key = seed (low, high
  * word) and counter
  *
- *     (t, exampleBase + b, step, MASK_STREAM)        t: position, b: example in the batch
+ *     (t, exampleBase + b, step, MASK_TAG.token)     t: position, b: example in the batch
  *
  * whose four output words w0..w3 are the draws of that token:
  *     select   <=>  (w0 >> 8) 2^-24 < p                 (p = m_i or pbar; p = 1 always selects)
@@ -24,17 +24,16 @@
  * loss is a mean over the batch's selected rows. If the whole batch gets none, the loss would be
  * undefined, so exactly one scored token is selected: the one with the highest m (first in batch
  * order on ties) for `l3`, a uniformly random scored token for `rtm` (drawn from counter
- * (0, 0, step, FALLBACK_STREAM)); its kind and random id come from its own draws as above. A batch
+ * (0, 0, step, MASK_TAG.fallback)); its kind and random id come from its own draws as above. A batch
  * without any scored token yields no rows; the caller must skip it.
  */
 import { philox4x32Into, splitU64 } from "../cpu/philox.ts";
+import { MASK_TAG } from "../random/streams.ts";
 
 export type MaskingMode = "l3" | "rtm";
 
-/** Counter word 3 of the per-token draws ("MASK"). */
-export const MASK_STREAM = 0x4d41534b;
-/** Counter word 3 of the all-empty-batch fallback draw ("MASL"). */
-export const FALLBACK_STREAM = 0x4d41534c;
+const MASK_STREAM = MASK_TAG.token;
+const FALLBACK_STREAM = MASK_TAG.fallback;
 
 /** What became of a selected token. */
 export const KIND_MASK = 0;

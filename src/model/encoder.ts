@@ -7,6 +7,7 @@
  * a gradient store (see the gradient rule in params.ts).
  */
 import { QUERY_MAX_HS, QUERY_MAX_T } from "../kernels/attention.ts";
+import { siteSeed } from "../random/streams.ts";
 import type { Backend } from "./backend.ts";
 import { headSize, maxSequenceLength, type ModelConfig } from "./config.ts";
 import { type ModelNames, modelNames, type ParamSpec, paramSpecs } from "./params.ts";
@@ -97,14 +98,6 @@ export interface Pass<T> {
     logp: T; // (M) log-probability of each target
   };
   cls: ClsActs<T> | null;
-}
-
-/** splitmix32: a per-site dropout seed from the step seed, so sites draw independent masks. */
-export function siteSeed(seed: number, site: number): number {
-  let z = (seed + Math.imul(site + 1, 0x9e3779b9)) >>> 0;
-  z = Math.imul(z ^ (z >>> 16), 0x85ebca6b) >>> 0;
-  z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35) >>> 0;
-  return (z ^ (z >>> 16)) >>> 0;
 }
 
 export class Encoder<T, W> {

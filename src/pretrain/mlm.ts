@@ -14,6 +14,7 @@ import { writeSafetensors } from "../io/safetensors.ts";
 import { readStateDir, writeStateDir } from "../io/state.ts";
 import type { L3Tokenizer } from "../io/tokenizer.ts";
 import { maskBatch, replacementIds } from "../mask/masking.ts";
+import { heldOutMaskDraw, SHUFFLE, shuffled } from "../random/streams.ts";
 import type { ModelConfig } from "../model/config.ts";
 import { Encoder } from "../model/encoder.ts";
 import { GpuBackend } from "../model/gpu_backend.ts";
@@ -25,7 +26,7 @@ import {
   readGpuStore,
   storeTensors,
 } from "../model/weights.ts";
-import { type Example, padBatch, shuffled } from "../train/data.ts";
+import { type Example, padBatch } from "../train/data.ts";
 import { GroupOptimizer } from "../train/optimizer.ts";
 import { linearSchedule } from "../train/schedule.ts";
 import { note, Progress } from "../util/progress.ts";
@@ -144,7 +145,8 @@ export class MlmTrainer {
     let sum = 0, n = 0;
     for (let i = 0; i < exs.length; i += batchSize) {
       const mb = exs.slice(i, i + batchSize);
-      const masked = this.mask(mb, this.s.seed ^ 0x5eed, 0x7fff0000 + i);
+      const draw = heldOutMaskDraw(this.s.seed, i);
+      const masked = this.mask(mb, draw.seed, draw.step);
       if (!masked.rows.length) continue;
       const batch = padBatch(mb, this.tok.specialIds.pad);
       batch.ids = masked.ids;
@@ -235,7 +237,7 @@ export async function runMlm(
   while (tr.step < s.steps) {
     const epoch = Math.floor(tr.step / stepsPerEpoch);
     if (epoch !== orderEpoch) {
-      order = shuffled(train.length, s.seed, 21, epoch);
+      order = shuffled(train.length, s.seed, SHUFFLE.pretrainOrder, epoch);
       orderEpoch = epoch;
     }
     const b = tr.step % stepsPerEpoch;

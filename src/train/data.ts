@@ -1,5 +1,4 @@
 /** Training examples: tokenized once, padded into batches, shuffled per epoch from the seed. */
-import { philoxUniform } from "../cpu/philox.ts";
 import type { L3Tokenizer } from "../io/tokenizer.ts";
 import type { DataRow } from "../data/read.ts";
 import type { Batch } from "../model/encoder.ts";
@@ -64,18 +63,3 @@ export function padBatch(examples: Example[], padId: number): Batch {
   });
   return { B, T, ids, mask };
 }
-
-/** A permutation of 0..n-1 drawn from (seed, stream, epoch): Fisher-Yates on Philox uniforms. */
-export function shuffled(n: number, seed: number, stream: number, epoch: number): number[] {
-  const out = Array.from({ length: n }, (_, i) => i);
-  const base = (stream * 2 ** 20 + epoch) * 2 ** 24;
-  for (let i = n - 1; i > 0; i--) {
-    const j = Math.floor(philoxUniform(seed, base + i) * (i + 1));
-    [out[i], out[j]] = [out[j], out[i]];
-  }
-  return out;
-}
-
-export const STREAM_PRIMARY = 1;
-export const STREAM_MLM = 2;
-export const STREAM_DEV = 3;

@@ -41,15 +41,9 @@ import { computePlt, textMaskProbs } from "../score/pipeline.ts";
 import { note, Progress } from "../util/progress.ts";
 import type { TrainConfig } from "./config.ts";
 import { toYaml, withValues } from "./config.ts";
-import {
-  countTruncated,
-  encodeRows,
-  type Example,
-  shuffled,
-  STREAM_MLM,
-  STREAM_PRIMARY,
-} from "./data.ts";
+import { countTruncated, encodeRows, type Example } from "./data.ts";
 import { evaluate, type Evaluation } from "./metrics.ts";
+import { SHUFFLE, shuffled } from "../random/streams.ts";
 import { Trainer, type TrainerSettings } from "./trainer.ts";
 import { matmulPolicy } from "../kernels/linear.ts";
 
@@ -199,10 +193,11 @@ export async function runTraining(
   if (testData) checkLabelsSeen(labels, testData, c.train!);
   let trainRows = trainData.rows;
   if (c.maxTrainExamples && trainRows.length > c.maxTrainExamples) {
-    const order = shuffled(trainRows.length, c.seed, 9, 0).slice(0, c.maxTrainExamples).sort((
-      a,
-      b,
-    ) => a - b);
+    const order = shuffled(trainRows.length, c.seed, SHUFFLE.subset, 0).slice(0, c.maxTrainExamples)
+      .sort((
+        a,
+        b,
+      ) => a - b);
     trainRows = order.map((i) => trainRows[i]);
     const kept = labelSet(trainRows);
     if (kept.length < 2) {
@@ -479,10 +474,10 @@ export async function runTraining(
           primary: shuffled(
             train.length,
             c.seed,
-            STREAM_PRIMARY + (phase.name === "finetune" ? 10 : 0),
+            phase.name === "finetune" ? SHUFFLE.finetunePrimary : SHUFFLE.primary,
             st.epoch,
           ),
-          mlm: shuffled(train.length, c.seed, STREAM_MLM, st.epoch),
+          mlm: shuffled(train.length, c.seed, SHUFFLE.mlm, st.epoch),
         };
       }
       const b = st.batchInEpoch;

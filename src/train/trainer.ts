@@ -26,7 +26,8 @@ import {
   storeTensors,
 } from "../model/weights.ts";
 import type { L3Tokenizer } from "../io/tokenizer.ts";
-import { type Example, padBatch, shuffled, STREAM_DEV } from "./data.ts";
+import { type Example, padBatch } from "./data.ts";
+import { devHeadSeed, dropoutSeed, SHUFFLE, shuffled } from "../random/streams.ts";
 import { GroupOptimizer, type GroupSettings, type GStore } from "./optimizer.ts";
 import { linearSchedule } from "./schedule.ts";
 import { matmulPolicy } from "../kernels/linear.ts";
@@ -412,11 +413,6 @@ function softmax2(l: { cls: number; mlm: number }): { cls: number; mlm: number }
   return { cls: a / (a + b), mlm: b / (a + b) };
 }
 
-/** A dropout seed per (step, micro-batch, task), all distinct. */
-function dropoutSeed(seed: number, step: number, micro: number, task: number): number {
-  return (Math.imul(seed ^ 0x5bd1e995, 2654435761) + step * 4099 + micro * 7 + task) >>> 0;
-}
-
 /**
  * META-TARTAN's dev head (SPEC §5 step 3): a fresh classification head trained for up to N steps
  * on cached encoder features of a dev sample, then the gradient of its loss on a fresh dev sample
@@ -477,7 +473,7 @@ class DevHead {
 
   private sample(step: number, draw: number): Example[] {
     const n = Math.min(this.tr.s.devHead.examples, this.dev.length);
-    return shuffled(this.dev.length, this.tr.s.seed, STREAM_DEV, step * 2 + draw).slice(0, n).map((
+    return shuffled(this.dev.length, this.tr.s.seed, SHUFFLE.dev, step * 2 + draw).slice(0, n).map((
       i,
     ) => this.dev[i]);
   }
@@ -489,7 +485,7 @@ class DevHead {
     const d = this.tr.s.devHead;
     // Fresh head: seeded per step.
     this.headSpecs.forEach((p, i) =>
-      ctx.write(this.headParams.get(p.name)!, initParam(p, this.tr.s.seed + 7919 * (step + 1), i))
+      ctx.write(this.headParams.get(p.name)!, initParam(p, devHeadSeed(this.tr.s.seed, step), i))
     );
     ctx.fillMany([...this.moments.m.t.values(), ...this.moments.v.t.values()], 0);
     // Cached encoder features of the first dev sample (encoder frozen, dropout off).
