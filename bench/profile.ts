@@ -14,7 +14,7 @@ import { createContext, type RecordedDispatch } from "../src/gpu/context.ts";
 import { loadTokenizer } from "../src/io/tokenizer.ts";
 import { loadCheckpoint } from "../src/model/weights.ts";
 import { PltScorer } from "../src/score/scorer.ts";
-import type { Example } from "../src/train/data.ts";
+import type { Example } from "../src/data/examples.ts";
 import { Trainer } from "../src/train/trainer.ts";
 import { benchModel } from "./models.ts";
 import {

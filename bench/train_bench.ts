@@ -38,7 +38,7 @@
 import { createContext } from "../src/gpu/context.ts";
 import { replacementIds } from "../src/mask/masking.ts";
 import { maxSequenceLength } from "../src/model/config.ts";
-import type { Example } from "../src/train/data.ts";
+import type { Example } from "../src/data/examples.ts";
 import { type StepLog, Trainer } from "../src/train/trainer.ts";
 import { benchModel } from "./models.ts";
 import {

@@ -13,7 +13,7 @@ import {
   macroF1FromConfusion,
   MIN_PROB,
   perClassScores,
-} from "../src/train/metrics.ts";
+} from "../src/classify/metrics.ts";
 import { rng } from "./util.ts";
 
 const close = (a: number, b: number, what = "") =>

@@ -6,20 +6,22 @@
  */
 import assert from "node:assert/strict";
 import {
-  buildTimeline,
   describeTruncation,
   type EvalRecord,
-  formatDuration,
-  MAX_POINTS,
   type MetricRecord,
   parseMetricsJsonl,
+  type StepRecord,
+} from "../src/run/records.ts";
+import {
+  buildTimeline,
+  formatDuration,
+  MAX_POINTS,
   renderTrainReport,
   smoothEma,
-  type StepRecord,
   type TrainReportInfo,
 } from "../src/report/train_report.ts";
 import { downsampleIndices, formatTick, strideIndices, svgLineChart } from "../src/report/html.ts";
-import { perClassScores } from "../src/train/metrics.ts";
+import { perClassScores } from "../src/classify/metrics.ts";
 import { rng } from "./util.ts";
 
 interface SampleOpts {

@@ -4,15 +4,15 @@ import { readDataset } from "../data/read.ts";
 import { checkLabelsSeen } from "../data/labels.ts";
 import { UserError } from "../errors.ts";
 import { createContext } from "../gpu/context.ts";
-import { writeFileAtomic } from "../io/atomic.ts";
 import { checkOutputFile } from "../io/outputs.ts";
 import { resolveModel } from "../io/hub.ts";
 import { loadTokenizer } from "../io/tokenizer.ts";
 import { resolveMaxLength } from "../model/config.ts";
 import { loadCheckpoint } from "../model/weights.ts";
-import { encodeRows } from "../train/data.ts";
-import { evaluate } from "../train/metrics.ts";
-import { Trainer } from "../train/trainer.ts";
+import { encodeRows } from "../data/examples.ts";
+import { evaluate } from "../classify/metrics.ts";
+import { Classifier } from "../classify/predict.ts";
+import { writePredictions } from "../run/run_dir.ts";
 import { parse } from "./args.ts";
 import { choice, positiveInt } from "./flags.ts";
 
@@ -78,50 +78,15 @@ export async function evalCommand(args: string[]): Promise<void> {
     throw new UserError((e as Error).message);
   });
   const cfg = { ...loaded.config, numLabels: labels.length };
-  const trainer = new Trainer(ctx, cfg, loaded.params, evalSettings(), tok, []);
+  const classifier = new Classifier(ctx, cfg, loaded.params);
   const exs = encodeRows(tok, data.rows, labels, maxLength);
-  const probs = await trainer.predict(exs, batch);
+  const probs = await classifier.predict(exs, tok.specialIds.pad, batch);
   const ev = evaluate(exs.map((e) => e.label), probs, labels.length);
-  if (values.out) {
-    const K = labels.length;
-    const lines = exs.map((e, i) => {
-      const p = Array.from(probs.subarray(i * K, (i + 1) * K));
-      const pred = p.indexOf(Math.max(...p));
-      return JSON.stringify({ row: e.row, label: labels[e.label], pred: labels[pred], probs: p });
-    });
-    await writeFileAtomic(values.out, lines.join("\n") + "\n");
-  }
-  trainer.release();
+  if (values.out) await writePredictions(values.out, exs, probs, labels);
+  classifier.release();
   ctx.destroy();
   console.log(`rows: ${exs.length}`);
   console.log(`accuracy: ${ev.accuracy.toFixed(4)}`);
   console.log(`macro-F1: ${ev.macroF1.toFixed(4)}`);
   if (values.out) console.log(`predictions: ${values.out}`);
-}
-
-/** Settings for a forward-only Trainer (no optimizer steps are taken). */
-function evalSettings() {
-  const g = {
-    lr: 0,
-    betas: [0.9, 0.98] as [number, number],
-    eps: 1e-6,
-    weightDecay: 0,
-    clipNorm: 1,
-  };
-  return {
-    mode: "stl" as const,
-    masking: "rtm" as const,
-    weighting: "fixed" as const,
-    seed: 0,
-    batchSize: 1,
-    gradAccum: 1,
-    mlmBatchSize: 1,
-    pbar: 0.15,
-    encoder: g,
-    head: g,
-    warmupRatio: 0,
-    totalSteps: 1,
-    metaLr: 0,
-    devHead: { steps: 0, lr: 0, weightDecay: 0, tol: 0, examples: 0 },
-  };
 }

@@ -7,25 +7,18 @@ import { z } from "zod";
 import { parse as parseYaml } from "yaml";
 import { UserError } from "../errors.ts";
 import { createContext } from "../gpu/context.ts";
-import { writeFileAtomic } from "../io/atomic.ts";
 import { resolveModel } from "../io/hub.ts";
 import { type L3Tokenizer, loadTokenizer } from "../io/tokenizer.ts";
 import { maxSequenceLength, type ModelConfig, resolveMaxLength } from "../model/config.ts";
 import { paramSpecs } from "../model/params.ts";
-import { type HostParams, initParams, loadCheckpoint } from "../model/weights.ts";
-import {
-  loadMlmState,
-  type MlmRecord,
-  MlmTrainer,
-  runMlm,
-  saveMlmModel,
-  saveMlmState,
-} from "../pretrain/mlm.ts";
+import { initParams, loadCheckpoint } from "../model/weights.ts";
+import { runMlmJob } from "../pretrain/run.ts";
+import { RunDir } from "../run/run_dir.ts";
+import type { MlmRecord } from "../run/records.ts";
 import { packTexts } from "../pretrain/pack.ts";
 import { defaultPltCacheDir } from "../score/cache.ts";
 import { computePlt, textMaskProbs } from "../score/pipeline.ts";
-import { encodeRows, type Example } from "../train/data.ts";
-import { SHUFFLE, shuffled } from "../random/streams.ts";
+import { encodeRows, type Example } from "../data/examples.ts";
 import { loadBuiltinCorpus } from "../vocab/corpora.ts";
 import { VERSION } from "../version.ts";
 import { parse } from "./args.ts";
@@ -121,17 +114,6 @@ export async function readCorpus(specs: string[]): Promise<string[]> {
   return docs;
 }
 
-function splitHeldout(
-  exs: Example[],
-  fraction: number,
-  seed: number,
-): { train: Example[]; heldout: Example[] } {
-  const order = shuffled(exs.length, seed, SHUFFLE.pretrainSplit, 0);
-  const n = Math.max(1, Math.round(exs.length * fraction));
-  const held = new Set(order.slice(0, n));
-  return { train: exs.filter((_, i) => !held.has(i)), heldout: exs.filter((_, i) => held.has(i)) };
-}
-
 async function corpusExamples(
   tok: L3Tokenizer,
   corpus: string[],
@@ -148,61 +130,6 @@ async function corpusExamples(
     );
   }
   return encodeRows(tok, texts.map((text, row) => ({ row, line: row + 1, text })), [], maxLength);
-}
-
-async function train(
-  outDir: string,
-  cfg: ModelConfig,
-  host: HostParams,
-  tok: L3Tokenizer,
-  tokenizerJson: Uint8Array,
-  exs: Example[],
-  s: ConstructorParameters<typeof MlmTrainer>[4],
-  heldoutFraction: number,
-  resume: boolean,
-  extraConfig: Record<string, unknown>,
-): Promise<void> {
-  const { train, heldout } = splitHeldout(exs, heldoutFraction, s.seed);
-  const ctx = await createContext().catch((e) => {
-    throw new UserError((e as Error).message);
-  });
-  const tr = new MlmTrainer(ctx, cfg, host, tok, s);
-  const stateDir = join(outDir, "state");
-  const metricsPath = join(outDir, "metrics.jsonl");
-  let lines: string[] = [];
-  if (resume) {
-    const st = await loadMlmState(stateDir);
-    if (!st) throw new UserError(`${outDir}: nothing to resume (no state/)`);
-    tr.restore(st.step, st.params, st.m, st.v);
-    lines = (await Deno.readTextFile(metricsPath).catch(() => "")).split("\n").filter((l) => l)
-      .filter((l) => JSON.parse(l).step <= st.step);
-    console.error(`resuming at step ${st.step}`);
-  }
-  await Deno.mkdir(outDir, { recursive: true });
-  await writeFileAtomic(metricsPath, lines.map((l) => l + "\n").join(""));
-  const file = await Deno.open(metricsPath, { append: true });
-  console.error(
-    `${train.length} training texts, ${heldout.length} held out; ${
-      paramSpecs(cfg, { mlm: true, classifier: false }).reduce((n, p) =>
-        n + p.shape.reduce((a, b) => a * b, 1), 0)
-    } parameters`,
-  );
-  const result = await runMlm(tr, train, heldout, async (r: MlmRecord) => {
-    await file.write(new TextEncoder().encode(JSON.stringify(r) + "\n"));
-  }, async () => {
-    await saveMlmModel(outDir, cfg, await tr.readParams(), tokenizerJson, extraConfig);
-    await saveMlmState(stateDir, tr, {});
-  });
-  file.close();
-  ctx.destroy();
-  console.log(
-    `held-out MLM loss ${result.heldoutLoss.toFixed(4)}, perplexity ${
-      Math.exp(result.heldoutLoss).toFixed(1)
-    } ` +
-      `(vocabulary ${cfg.vocabSize}); ${tr.step} steps in ${
-        result.seconds.toFixed(0)
-      }s; model in ${outDir}`,
-  );
 }
 
 export async function pretrain(args: string[]): Promise<void> {
@@ -237,6 +164,11 @@ export async function pretrain(args: string[]): Promise<void> {
     throw new UserError(`${values.config}: ${i.path.join(".")}: ${i.message}`);
   }
   const c: PretrainConfig = parsed.data;
+  const run = await RunDir.open<MlmRecord>(values.out, {
+    resume: Boolean(values.resume),
+    policy: "shared",
+    flag: "--out",
+  });
   const tok = await loadTokenizer(values.tokenizer);
   const tokenizerJson = await Deno.readFile(join(values.tokenizer, "tokenizer.json"));
   const t = c.training;
@@ -268,10 +200,9 @@ export async function pretrain(args: string[]): Promise<void> {
     c.model.init_std,
   );
   const exs = await corpusExamples(tok, corpus, t.max_length);
-  await Deno.mkdir(values.out, { recursive: true });
-  await writeFileAtomic(join(values.out, "pretrain.yaml"), await Deno.readTextFile(values.config));
-  await train(
-    values.out,
+  await run.writeConfig("pretrain.yaml", await Deno.readTextFile(values.config));
+  await runMlmJob(
+    run,
     cfg,
     host,
     tok,
@@ -342,6 +273,11 @@ export async function adapt(args: string[]): Promise<void> {
     : positiveInt(values["max-length"], "--max-length");
   const pbar = probability(values.pbar ?? "0.15", "--pbar");
   const seed = positiveInt(String(Number(values.seed ?? "42") + 1), "--seed") - 1;
+  const run = await RunDir.open<MlmRecord>(values.out, {
+    resume: Boolean(values.resume),
+    policy: "shared",
+    flag: "--out",
+  });
   const dir = await resolveModel(values.model, { offline: values.offline });
   const tok = await loadTokenizer(dir);
   const loaded = await loadCheckpoint(dir, { mlm: true, classifier: false }, { tokenizer: tok });
@@ -369,8 +305,8 @@ export async function adapt(args: string[]): Promise<void> {
     })));
     ctx.destroy();
   }
-  await train(
-    values.out,
+  await runMlmJob(
+    run,
     loaded.config,
     loaded.params,
     tok,

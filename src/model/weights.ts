@@ -6,8 +6,15 @@ import { join } from "node:path";
 import type { GpuContext } from "../gpu/context.ts";
 import { ChunkedTensor } from "../gpu/chunked.ts";
 import type { GpuTensor } from "../gpu/tensor.ts";
-import { type HeadRequest, matchCheckpoint, readHfConfig } from "../io/config.ts";
-import { openSafetensors } from "../io/safetensors.ts";
+import {
+  type HeadRequest,
+  type HfConfigExtras,
+  matchCheckpoint,
+  readHfConfig,
+  toHfConfig,
+} from "../io/config.ts";
+import { writeFileAtomic } from "../io/atomic.ts";
+import { openSafetensors, writeSafetensors } from "../io/safetensors.ts";
 import { type L3Tokenizer, loadTokenizer } from "../io/tokenizer.ts";
 import { UserError } from "../errors.ts";
 import { philoxUniforms } from "../cpu/philox.ts";
@@ -113,6 +120,48 @@ async function loadTokenizerIfPresent(dir: string): Promise<L3Tokenizer | null> 
   const file = join(dir, "tokenizer.json");
   const found = await Deno.stat(file).then((st) => st.isFile, () => false);
   return found ? await loadTokenizer(file) : null;
+}
+
+/**
+ * Writes a Hugging Face checkpoint into `dir` (created if missing): model.safetensors (the
+ * parameters of `heads`, in paramSpecs order), config.json (toHfConfig, then `extraConfig`'s keys
+ * on top) and tokenizer.json. Each file is written atomically, weights first.
+ */
+export async function saveCheckpoint(
+  dir: string,
+  cfg: ModelConfig,
+  params: HostParams,
+  heads: { mlm: boolean; classifier: boolean },
+  hf: HfConfigExtras,
+  tokenizerJson: Uint8Array,
+  extraConfig: Record<string, unknown> = {},
+): Promise<void> {
+  await Deno.mkdir(dir, { recursive: true });
+  await writeSafetensors(
+    join(dir, "model.safetensors"),
+    paramSpecs(cfg, heads).map((p) => ({
+      name: p.name,
+      shape: p.shape,
+      data: params.get(p.name)!,
+    })),
+    { format: "pt" },
+  );
+  await writeFileAtomic(
+    join(dir, "config.json"),
+    JSON.stringify({ ...toHfConfig(cfg, hf), ...extraConfig }, null, 2) + "\n",
+  );
+  await writeFileAtomic(join(dir, "tokenizer.json"), tokenizerJson);
+}
+
+/** The parameters `specs` names from `dir`/model.safetensors (every one must be there). */
+export async function readCheckpointParams(dir: string, specs: ParamSpec[]): Promise<HostParams> {
+  using reader = await openSafetensors(join(dir, "model.safetensors"));
+  const host: HostParams = new Map();
+  for (const p of specs) {
+    if (!reader.entries.has(p.name)) throw new Error(`${dir}: checkpoint lacks '${p.name}'`);
+    host.set(p.name, await reader.read(p.name));
+  }
+  return host;
 }
 
 /** Upload host parameters; the word embedding is split across bindings when needed. */

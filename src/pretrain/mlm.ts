@@ -4,14 +4,9 @@
  * loss with fixed masks, Hugging Face checkpoints (BertForMaskedLM / RobertaForMaskedLM) and a
  * resumable state directory.
  */
-import { join } from "node:path";
 import type { GpuContext } from "../gpu/context.ts";
 import type { ChunkedTensor } from "../gpu/chunked.ts";
 import type { GpuTensor } from "../gpu/tensor.ts";
-import { writeFileAtomic } from "../io/atomic.ts";
-import { toHfConfig } from "../io/config.ts";
-import { writeSafetensors } from "../io/safetensors.ts";
-import { readStateDir, writeStateDir } from "../io/state.ts";
 import type { L3Tokenizer } from "../io/tokenizer.ts";
 import { maskBatch, replacementIds } from "../mask/masking.ts";
 import { heldOutMaskDraw, SHUFFLE, shuffled } from "../random/streams.ts";
@@ -26,9 +21,10 @@ import {
   readGpuStore,
   storeTensors,
 } from "../model/weights.ts";
-import { type Example, padBatch } from "../train/data.ts";
+import { type Example, padBatch } from "../data/examples.ts";
 import { GroupOptimizer } from "../train/optimizer.ts";
 import { linearSchedule } from "../train/schedule.ts";
+import type { MlmRecord } from "../run/records.ts";
 import { note, Progress } from "../util/progress.ts";
 import { matmulPolicy } from "../kernels/linear.ts";
 
@@ -46,16 +42,6 @@ export interface MlmSettings {
   seed: number;
   evalEvery: number;
   saveEvery: number;
-}
-
-export interface MlmRecord {
-  type: "step" | "eval";
-  step: number;
-  loss: number;
-  lr?: number;
-  tokens_per_s?: number;
-  perplexity?: number;
-  time?: number;
 }
 
 type GStore = { wte: ChunkedTensor; t: Map<string, GpuTensor> };
@@ -194,29 +180,6 @@ export class MlmTrainer {
   }
 }
 
-/** Save a masked-LM checkpoint in Hugging Face format. */
-export async function saveMlmModel(
-  dir: string,
-  cfg: ModelConfig,
-  params: HostParams,
-  tokenizerJson: Uint8Array,
-  extra: Record<string, unknown> = {},
-): Promise<void> {
-  await Deno.mkdir(dir, { recursive: true });
-  const specs = paramSpecs(cfg, { mlm: true, classifier: false });
-  await writeSafetensors(
-    join(dir, "model.safetensors"),
-    specs.map((p) => ({ name: p.name, shape: p.shape, data: params.get(p.name)! })),
-    { format: "pt" },
-  );
-  const hf = toHfConfig({ ...cfg, numLabels: 0 }, { head: "mlm" });
-  await writeFileAtomic(
-    join(dir, "config.json"),
-    JSON.stringify({ ...hf, ...extra }, null, 2) + "\n",
-  );
-  await writeFileAtomic(join(dir, "tokenizer.json"), tokenizerJson);
-}
-
 /** Train for the configured steps over `train`, evaluating on `heldout`; logs to `onRecord`. */
 export async function runMlm(
   tr: MlmTrainer,
@@ -277,30 +240,4 @@ export async function runMlm(
   }
   progress?.finish(tr.step);
   return { heldoutLoss, seconds: (performance.now() - t0) / 1000 };
-}
-
-/** Resume state of a masked-LM run: parameters, AdamW moments and the step, in `dir`. */
-export async function saveMlmState(
-  dir: string,
-  tr: MlmTrainer,
-  extra: Record<string, unknown>,
-): Promise<void> {
-  const { m, v } = await tr.readMoments();
-  await writeStateDir(dir, { params: await tr.readParams(), adam_m: m, adam_v: v }, {
-    step: tr.step,
-    ...extra,
-  });
-}
-
-export async function loadMlmState(
-  dir: string,
-): Promise<{ step: number; params: HostParams; m: HostParams; v: HostParams } | null> {
-  const r = await readStateDir(dir, ["params", "adam_m", "adam_v"]);
-  if (!r) return null;
-  return {
-    step: (r.json as { step: number }).step,
-    params: r.groups.params,
-    m: r.groups.adam_m,
-    v: r.groups.adam_v,
-  };
 }

@@ -1,182 +1,118 @@
 /**
  * A training run end to end (SPEC §5): data, model, L3Masking mask probabilities, the epochs
  * with evaluation, early stopping and the best checkpoint, the optional fine-tune phase, test
- * scoring with the best checkpoint, predictions and the report. The run directory:
- *
- *   config.yaml        the resolved configuration
- *   metrics.jsonl      one record per step / evaluation / event
- *   best/              Hugging Face model: config.json (id2label), model.safetensors, tokenizer.json
- *   state/             resume state: params, AdamW moments, trainer.json (atomic directory swap)
- *   predictions/       dev.jsonl and test.jsonl of the best checkpoint
- *   report.html        loss curves, dev metric, task weights
- *
- * The directory is checked before any work starts: it must be writable, and a new run goes only
- * into a new or empty directory, or over an earlier run with `overwrite` (its entries above are
- * removed first; files that are not the run's are left alone). The last optimizer step is always
- * evaluated, so best/ exists however early --max-steps ends the run.
+ * scoring with the best checkpoint, predictions and the report. The run directory and its
+ * lifecycle are src/run/run_dir.ts's; the epochs are src/train/loop.ts's. The last optimizer step
+ * is always evaluated, so best/ exists however early --max-steps ends the run.
  */
 import { join } from "node:path";
 import { checkLabelsSeen, checkTrainLabels, labelSet } from "../data/labels.ts";
-import { readDataset } from "../data/read.ts";
+import { type DataRow, readDataset } from "../data/read.ts";
+import { countTruncated, encodeRows, type Example } from "../data/examples.ts";
 import { UserError } from "../errors.ts";
 import { createContext, type GpuContext } from "../gpu/context.ts";
-import { writeFileAtomic } from "../io/atomic.ts";
-import { toHfConfig } from "../io/config.ts";
 import { resolveModel } from "../io/hub.ts";
-import { asFsUserError, checkOutputDir } from "../io/outputs.ts";
-import { openSafetensors, writeSafetensors } from "../io/safetensors.ts";
-import { readStateDir, writeStateDir } from "../io/state.ts";
-import { loadTokenizer } from "../io/tokenizer.ts";
+import { type L3Tokenizer, loadTokenizer } from "../io/tokenizer.ts";
+import { matmulPolicy } from "../kernels/linear.ts";
 import { maxSequenceLength, type ModelConfig, resolveMaxLength } from "../model/config.ts";
-import { modelNames, paramSpecs } from "../model/params.ts";
-import { type HostParams, loadCheckpoint } from "../model/weights.ts";
-import {
-  describeTruncation,
-  type MetricRecord,
-  renderTrainReport,
-  type Truncation,
-} from "../report/train_report.ts";
+import { loadCheckpoint, type LoadedModel } from "../model/weights.ts";
+import { SHUFFLE, shuffled } from "../random/streams.ts";
+import { describeTruncation, type MetricRecord, type Truncation } from "../run/records.ts";
+import { RunDir } from "../run/run_dir.ts";
 import { defaultPltCacheDir } from "../score/cache.ts";
 import { computePlt, textMaskProbs } from "../score/pipeline.ts";
-import { note, Progress } from "../util/progress.ts";
-import type { TrainConfig } from "./config.ts";
-import { toYaml, withValues } from "./config.ts";
-import { countTruncated, encodeRows, type Example } from "./data.ts";
-import { evaluate, type Evaluation } from "./metrics.ts";
-import { SHUFFLE, shuffled } from "../random/streams.ts";
+import { note } from "../util/progress.ts";
+import { toYaml, type TrainConfig, withValues } from "./config.ts";
+import { type EncodedSplits, type RunState, type RunSummary, TrainLoop } from "./loop.ts";
 import { Trainer, type TrainerSettings } from "./trainer.ts";
-import { matmulPolicy } from "../kernels/linear.ts";
 
-interface RunState {
-  version: 1;
-  step: number;
-  epoch: number; // epoch in progress
-  batchInEpoch: number; // primary batches of `epoch` already done
-  phase: "main" | "finetune";
-  phaseEpochs: number; // epochs done in the current phase (finetune)
-  taskLogits: { cls: number; mlm: number };
-  adamOffset: number;
-  best: number; // best dev metric so far (-Infinity before the first evaluation)
-  bestStep: number;
-  badEvals: number;
-  metricsLines: number;
-  done: boolean;
+export type { RunSummary } from "./loop.ts";
+
+export interface RunOptions {
+  resume: boolean;
+  /** A new run may replace an earlier run in its directory (else that is an error). */
+  overwrite?: boolean;
+  quiet?: boolean;
+  /** A device to run on (kept open, its compiled pipelines reused); default: a new one. */
+  ctx?: GpuContext;
 }
 
-export interface RunSummary {
-  outDir: string;
-  bestDev: number;
-  bestStep: number;
-  test?: Evaluation;
-  dev?: Evaluation;
-  steps: number;
-  seconds: number;
+export async function runTraining(c: TrainConfig, opts: RunOptions): Promise<RunSummary> {
+  const t0 = performance.now();
+  const say = (msg: string) => opts.quiet || note(msg);
+  const run = await openRun(c.out!, opts);
+  const data = await readSplits(c);
+  const model = await loadModel(c, data.labels, say);
+  c = withValues(c, { maxLength: model.maxLength });
+  const splits = encodeSplits(model.tok, data, model.maxLength);
+  reportTruncation(splits.truncation, model.cfg, say);
+  const ctx = opts.ctx ?? await openDevice();
+  if (c.mode === "mtl" && c.masking === "l3") {
+    await attachMaskProbs(ctx, c, model, data.train, splits.train, say, opts.quiet);
+  }
+  const settings = trainerSettings(c, splits.train.length);
+  const trainer = new Trainer(ctx, model.cfg, model.loaded.params, settings, model.tok, splits.dev);
+  expectWork(ctx, c, model.cfg, settings.totalSteps);
+  const st = await startLog(run, c, trainer, splits.truncation, opts.resume, say);
+  const loop = new TrainLoop({
+    c,
+    run,
+    trainer,
+    settings,
+    st,
+    splits,
+    labels: data.labels,
+    model: {
+      cfg: model.cfg,
+      raw: model.loaded.raw,
+      tokenizerJson: await Deno.readFile(join(model.dir, "tokenizer.json")),
+    },
+    say,
+    quiet: opts.quiet,
+  });
+  await loop.runPhases();
+  const summary = await loop.finish(t0);
+  trainer.release();
+  if (!opts.ctx) ctx.destroy();
+  return summary;
 }
 
 /** What a run directory's state/ says about its progress; null when there is no state. */
 export async function runProgress(
   dir: string,
 ): Promise<{ done: boolean; step: number; best: number; bestStep: number } | null> {
-  const r = await readStateDir(join(dir, "state"), []);
-  if (!r) return null;
-  const st = r.json as RunState;
-  return { done: st.done, step: st.step, best: st.best, bestStep: st.bestStep };
+  const st = await RunDir.peekState<RunState>(dir);
+  return st && { done: st.done, step: st.step, best: st.best, bestStep: st.bestStep };
 }
 
-/** What a run writes into its directory (and `overwrite` removes), besides temporary files. */
-const RUN_ENTRIES = [
-  "config.yaml",
-  "metrics.jsonl",
-  "best",
-  "state",
-  "state.new",
-  "state.old",
-  "predictions",
-  "report.html",
-];
-
-/** A run entry, or the temporary file of an interrupted atomic write of one (src/io/atomic.ts). */
-const isRunEntry = (name: string) =>
-  RUN_ENTRIES.some((e) => name === e || name.startsWith(`${e}.tmp-`));
-
-/**
- * Checks the run directory before any work starts: writable (created if missing), and for a new
- * run either empty or, with `overwrite`, an earlier run, whose entries are then removed.
- */
-export async function prepareRunDir(
-  dir: string,
-  opts: { resume: boolean; overwrite?: boolean },
-): Promise<void> {
-  const flag = opts.resume ? "--resume" : "--out";
-  if (opts.resume && !(await Deno.stat(dir).catch(() => null))?.isDirectory) {
-    throw new UserError(`--resume ${dir}: no such run directory`);
-  }
-  await checkOutputDir(dir, flag);
-  if (opts.resume) return;
-  const names: string[] = [];
-  for await (const e of Deno.readDir(dir)) names.push(e.name);
-  if (names.length === 0) return;
-  const own = names.filter(isRunEntry).sort();
-  const isRun = names.includes("config.yaml") || names.includes("metrics.jsonl");
-  if (!isRun) {
+/** The run directory, checked before any work starts; a resumed run must have unfinished state. */
+async function openRun(outDir: string, opts: RunOptions): Promise<RunDir<MetricRecord>> {
+  const run = await RunDir.open<MetricRecord>(outDir, { ...opts, policy: "fresh" });
+  if (!opts.resume) return run;
+  const progress = await runProgress(outDir);
+  if (!progress) {
     throw new UserError(
-      `${flag} ${dir}: the directory is not empty and holds no l3mask run (${
-        names.slice(0, 3).join(", ")
-      }${names.length > 3 ? ", ..." : ""}); choose a new or empty directory for the run`,
+      `${outDir}: no state to resume from (state/ is missing); start without --resume`,
     );
   }
-  if (!opts.overwrite) {
+  if (progress.done) {
     throw new UserError(
-      `${flag} ${dir}: holds an earlier run (${own.join(", ")}); pass --overwrite to replace ` +
-        `it, --resume ${dir} to continue it, or choose another --out`,
+      `${outDir}: the run is finished (${progress.step} steps); there is nothing to resume ` +
+        `(to train again, start a new run with another --out)`,
     );
   }
-  for (const name of own) {
-    try {
-      await Deno.remove(join(dir, name), { recursive: true });
-    } catch (e) {
-      throw asFsUserError(
-        e,
-        `${flag} ${dir}`,
-        "remove the earlier run by hand or choose another --out",
-      );
-    }
-  }
+  return run;
 }
 
-export async function runTraining(
-  c: TrainConfig,
-  opts: {
-    resume: boolean;
-    /** A new run may replace an earlier run in its directory (else that is an error). */
-    overwrite?: boolean;
-    quiet?: boolean;
-    /** A device to run on (kept open, its compiled pipelines reused); default: a new one. */
-    ctx?: GpuContext;
-  },
-): Promise<RunSummary> {
-  const t0 = performance.now();
-  const outDir = c.out!;
-  const say = (msg: string) => {
-    if (!opts.quiet) note(msg);
-  };
-  await prepareRunDir(outDir, opts);
-  const stateDir = join(outDir, "state");
-  if (opts.resume) {
-    const progress = await runProgress(outDir);
-    if (!progress) {
-      throw new UserError(
-        `${outDir}: no state to resume from (state/ is missing); start without --resume`,
-      );
-    }
-    if (progress.done) {
-      throw new UserError(
-        `${outDir}: the run is finished (${progress.step} steps); there is nothing to resume ` +
-          `(to train again, start a new run with another --out)`,
-      );
-    }
-  }
-  // ---- data
+interface Splits {
+  labels: string[];
+  train: DataRow[];
+  dev: DataRow[];
+  test: DataRow[] | null;
+}
+
+/** The three splits, their labels checked; train cut to max_train_examples rows (seeded). */
+async function readSplits(c: TrainConfig): Promise<Splits> {
   const read = (path: string) =>
     readDataset(path, {
       format: c.inputFormat,
@@ -191,15 +127,11 @@ export async function runTraining(
   const labels = checkTrainLabels(trainData);
   checkLabelsSeen(labels, devData, c.train!);
   if (testData) checkLabelsSeen(labels, testData, c.train!);
-  let trainRows = trainData.rows;
-  if (c.maxTrainExamples && trainRows.length > c.maxTrainExamples) {
-    const order = shuffled(trainRows.length, c.seed, SHUFFLE.subset, 0).slice(0, c.maxTrainExamples)
-      .sort((
-        a,
-        b,
-      ) => a - b);
-    trainRows = order.map((i) => trainRows[i]);
-    const kept = labelSet(trainRows);
+  let train = trainData.rows;
+  if (c.maxTrainExamples && train.length > c.maxTrainExamples) {
+    const order = shuffled(train.length, c.seed, SHUFFLE.subset, 0).slice(0, c.maxTrainExamples);
+    train = order.sort((a, b) => a - b).map((i) => train[i]);
+    const kept = labelSet(train);
     if (kept.length < 2) {
       throw new UserError(
         `--max-train-examples ${c.maxTrainExamples} keeps only rows labelled ${
@@ -209,18 +141,26 @@ export async function runTraining(
       );
     }
   }
+  return { labels, train, dev: devData.rows, test: testData?.rows ?? null };
+}
 
-  // ---- model
+interface Model {
+  dir: string;
+  tok: L3Tokenizer;
+  loaded: LoadedModel;
+  /** The checkpoint's config with the run's labels and dropout. */
+  cfg: ModelConfig;
+  maxLength: number;
+}
+
+/** The starting checkpoint (MLM head required for MTL), and the max_length the run uses. */
+async function loadModel(c: TrainConfig, labels: string[], say: (m: string) => void) {
   const dir = await resolveModel(c.model!, { offline: c.offline, progress: say });
   const tok = await loadTokenizer(dir);
-  const mtl = c.mode === "mtl";
   const loaded = await loadCheckpoint(
     dir,
-    { mlm: mtl ? true : "optional", classifier: "optional" },
-    {
-      numLabels: labels.length,
-      seed: c.seed,
-    },
+    { mlm: c.mode === "mtl" ? true : "optional", classifier: "optional" },
+    { numLabels: labels.length, seed: c.seed },
   );
   const cfg: ModelConfig = {
     ...loaded.config,
@@ -239,69 +179,85 @@ export async function runTraining(
         `--batch-tokens or pass --max-length ${c.batchTokens}`,
     );
   }
-  c = withValues(c, { maxLength: resolved.maxLength });
-  const maxLength = resolved.maxLength;
-  const train = encodeRows(tok, trainRows, labels, maxLength);
-  const dev = encodeRows(tok, devData.rows, labels, maxLength);
-  const test = testData ? encodeRows(tok, testData.rows, labels, maxLength) : [];
+  return { dir, tok, loaded, cfg, maxLength: resolved.maxLength } satisfies Model;
+}
+
+function encodeSplits(tok: L3Tokenizer, d: Splits, maxLength: number): EncodedSplits {
+  const train = encodeRows(tok, d.train, d.labels, maxLength);
+  const dev = encodeRows(tok, d.dev, d.labels, maxLength);
+  const test = d.test ? encodeRows(tok, d.test, d.labels, maxLength) : [];
+  const withTest = d.test !== null;
   const truncation: Truncation = {
     max_length: maxLength,
-    texts: { train: train.length, dev: dev.length, ...(testData ? { test: test.length } : {}) },
+    texts: { train: train.length, dev: dev.length, ...(withTest ? { test: test.length } : {}) },
     truncated: {
       train: countTruncated(train),
       dev: countTruncated(dev),
-      ...(testData ? { test: countTruncated(test) } : {}),
+      ...(withTest ? { test: countTruncated(test) } : {}),
     },
   };
-  const cut = truncation.truncated.train + truncation.truncated.dev +
-    (truncation.truncated.test ?? 0);
-  if (cut > 0) {
-    const limit = maxSequenceLength(cfg);
-    say(
-      describeTruncation(truncation) +
-        (maxLength < limit
-          ? ` (the model allows --max-length up to ${limit})`
-          : " (the model's positions allow no more)"),
-    );
-  }
+  return { train, dev, test, rows: { dev: d.dev, test: d.test ?? [] }, truncation };
+}
 
-  let ctx: GpuContext;
+function reportTruncation(t: Truncation, cfg: ModelConfig, say: (m: string) => void): void {
+  const cut = t.truncated.train + t.truncated.dev + (t.truncated.test ?? 0);
+  if (cut === 0) return;
+  const limit = maxSequenceLength(cfg);
+  say(
+    describeTruncation(t) +
+      (t.max_length < limit
+        ? ` (the model allows --max-length up to ${limit})`
+        : " (the model's positions allow no more)"),
+  );
+}
+
+async function openDevice(): Promise<GpuContext> {
   try {
-    ctx = opts.ctx ?? await createContext();
+    return await createContext();
   } catch (e) {
     throw new UserError((e as Error).message);
   }
+}
 
-  // ---- L3Masking: PLT of the training texts under the vanilla model (cached, never per batch)
-  if (mtl && c.masking === "l3") {
-    const plt = await computePlt(ctx, loaded, tok, trainRows.map((r) => r.text), {
-      maxLength,
-      budgetTokens: c.batchTokens,
-      cacheDir: c.cacheDir ?? defaultPltCacheDir(),
-      progress: !opts.quiet,
-    });
-    // A pair's second text is not scored by PLT: its tokens get the mean rate pbar.
-    train.forEach((e, i) => {
-      const m = textMaskProbs(plt.scores[i], {
-        pbar: c.pbar,
-        complement: c.complement,
-        overflow: c.overflow,
-      });
-      e.maskProb = e.ids.map((
-        _,
-        j,
-      ) => (j < m.length && plt.scores[i].ids[j] === e.ids[j] ? m[j] : e.special[j] ? 0 : c.pbar));
-    });
-    say(`L3Masking: mask probabilities of ${train.length} texts (${plt.cached} from cache)`);
-  }
+/** L3Masking: PLT of the training texts under the vanilla model (cached, never per batch). */
+async function attachMaskProbs(
+  ctx: GpuContext,
+  c: TrainConfig,
+  model: Model,
+  rows: DataRow[],
+  train: Example[],
+  say: (m: string) => void,
+  quiet?: boolean,
+): Promise<void> {
+  const plt = await computePlt(ctx, model.loaded, model.tok, rows.map((r) => r.text), {
+    maxLength: model.maxLength,
+    budgetTokens: c.batchTokens,
+    cacheDir: c.cacheDir ?? defaultPltCacheDir(),
+    progress: !quiet,
+  });
+  // A pair's second text is not scored by PLT: its tokens get the mean rate pbar.
+  train.forEach((e, i) => {
+    const opts = { pbar: c.pbar, complement: c.complement, overflow: c.overflow };
+    const m = textMaskProbs(plt.scores[i], opts);
+    const scored = plt.scores[i].ids;
+    e.maskProb = e.ids.map((id, j) =>
+      j < m.length && scored[j] === id ? m[j] : e.special[j] ? 0 : c.pbar
+    );
+  });
+  say(`L3Masking: mask probabilities of ${train.length} texts (${plt.cached} from cache)`);
+}
 
-  // ---- run directory
-  await Deno.mkdir(outDir, { recursive: true });
-  const metricsPath = join(outDir, "metrics.jsonl");
-  const micro = c.batchSize / c.gradAccum;
-  const stepsPerEpoch = Math.ceil(train.length / c.batchSize);
-  const totalSteps = c.maxSteps ?? stepsPerEpoch * c.maxEpochs;
-  const settings: TrainerSettings = {
+/** The trainer's settings from the configuration (one optimizer step per `batch_size` texts). */
+function trainerSettings(c: TrainConfig, trainTexts: number): TrainerSettings {
+  const stepsPerEpoch = Math.ceil(trainTexts / c.batchSize);
+  const group = (lr: number, weightDecay: number) => ({
+    lr,
+    betas: c.encoderBetas as [number, number],
+    eps: c.encoderEps,
+    weightDecay,
+    clipNorm: c.clipNorm,
+  });
+  return {
     mode: c.mode,
     masking: c.masking,
     weighting: c.weighting,
@@ -310,22 +266,10 @@ export async function runTraining(
     gradAccum: c.gradAccum,
     mlmBatchSize: c.mlmBatchSize ?? c.batchSize,
     pbar: c.pbar,
-    encoder: {
-      lr: c.encoderLr,
-      betas: c.encoderBetas as [number, number],
-      eps: c.encoderEps,
-      weightDecay: c.encoderWeightDecay,
-      clipNorm: c.clipNorm,
-    },
-    head: {
-      lr: c.headLr,
-      betas: c.encoderBetas as [number, number],
-      eps: c.encoderEps,
-      weightDecay: c.headWeightDecay,
-      clipNorm: c.clipNorm,
-    },
+    encoder: group(c.encoderLr, c.encoderWeightDecay),
+    head: group(c.headLr, c.headWeightDecay),
     warmupRatio: c.warmupRatio,
-    totalSteps,
+    totalSteps: c.maxSteps ?? stepsPerEpoch * c.maxEpochs,
     metaLr: c.metaLr,
     devHead: {
       steps: c.devHeadSteps,
@@ -335,382 +279,53 @@ export async function runTraining(
       examples: c.devHeadExamples,
     },
   };
-  const trainer = new Trainer(ctx, cfg, loaded.params, settings, tok, dev);
-  // About the encoder's linear products the run will do (forward and two backward products per
-  // token padded to max_length; MTL doubles the batches; the META-TARTAN dev pass is left out, so
-  // this errs low): lets the matmul policy compile slab at once when the run earns it back.
+}
+
+/**
+ * Tells the matmul policy about the encoder's linear products the run will do (forward and two
+ * backward products per token padded to max_length; MTL doubles the batches; the META-TARTAN dev
+ * pass is left out, so this errs low), so it compiles slab at once when the run earns it back.
+ */
+function expectWork(ctx: GpuContext, c: TrainConfig, cfg: ModelConfig, totalSteps: number): void {
   const { hidden: C, intermediate: I, layers: L } = cfg;
-  const tokensPerStep = c.batchSize * maxLength * (mtl ? 2 : 1);
+  const tokensPerStep = c.batchSize * c.maxLength! * (c.mode === "mtl" ? 2 : 1);
   matmulPolicy(ctx).expect(3 * totalSteps * tokensPerStep * L * (4 * C * C + 2 * C * I));
-  let st: RunState = {
-    version: 1,
-    step: 0,
-    epoch: 0,
-    batchInEpoch: 0,
-    phase: "main",
-    phaseEpochs: 0,
-    taskLogits: trainer.state.taskLogits,
-    adamOffset: 0,
-    best: -Infinity,
-    bestStep: -1,
-    badEvals: 0,
-    metricsLines: 0,
-    done: false,
-  };
-  const records: MetricRecord[] = [];
-  if (opts.resume) {
-    const resumed = await loadState(stateDir);
-    if (!resumed) throw new UserError(`${outDir}: state/ disappeared while the run started`);
-    st = resumed.state;
-    trainer.loadParams(resumed.params, resumed.moments);
-    trainer.state = {
-      step: st.step,
-      taskLogits: { ...st.taskLogits },
-      adamOffset: st.adamOffset,
-      constantLr: st.phase === "finetune",
-    };
-    const lines = (await Deno.readTextFile(metricsPath).catch(() => "")).split("\n").filter((l) =>
-      l
-    ).slice(0, st.metricsLines);
-    for (const l of lines) records.push(JSON.parse(l));
-    await writeFileAtomic(metricsPath, lines.map((l) => l + "\n").join(""));
-    say(`resuming ${outDir} at step ${st.step} (epoch ${st.epoch + 1}, batch ${st.batchInEpoch})`);
-  } else {
-    await writeFileAtomic(metricsPath, "");
-    await writeFileAtomic(join(outDir, "config.yaml"), toYaml(c));
-  }
-  const metricsFile = await Deno.open(metricsPath, { append: true, create: true });
-  const log = async (r: MetricRecord) => {
-    records.push(r);
-    await metricsFile.write(new TextEncoder().encode(JSON.stringify(r) + "\n"));
-    st.metricsLines++;
-  };
-  // A resumed run has this record from its start (metrics.jsonl was kept up to the state).
-  if (!opts.resume) {
-    await log({ type: "event", step: 0, message: describeTruncation(truncation), truncation });
-  }
-
-  const hfExtras = { head: "classification" as const, labels, original: loaded.raw };
-  const saveBest = async () => {
-    const params = await trainer.readParams();
-    await saveHfModel(join(outDir, "best"), cfg, params, dir, hfExtras);
-  };
-  const evalDev = async (epoch: number, phase: "main" | "finetune"): Promise<boolean> => {
-    const probs = await trainer.predict(dev, micro);
-    const ev = evaluate(dev.map((e) => e.label), probs, labels.length);
-    const value = c.metric === "accuracy" ? ev.accuracy : ev.macroF1;
-    const improved = value > st.best;
-    if (improved) {
-      st.best = value;
-      st.bestStep = st.step;
-      st.badEvals = 0;
-      await saveBest();
-    } else st.badEvals++;
-    await log({
-      type: "eval",
-      step: st.step,
-      epoch,
-      phase,
-      split: "dev",
-      accuracy: ev.accuracy,
-      macro_f1: ev.macroF1,
-      loss: ev.loss,
-      best: improved,
-    });
-    say(
-      `  dev @ step ${st.step}: accuracy ${ev.accuracy.toFixed(4)}, macro-F1 ${
-        ev.macroF1.toFixed(4)
-      }${improved ? " (best)" : ""}`,
-    );
-    return improved;
-  };
-
-  const phases: { name: "main" | "finetune"; epochs: number; patience: number }[] = [
-    { name: "main", epochs: c.maxEpochs, patience: c.patience },
-  ];
-  if (c.finetuneEpochs > 0) {
-    phases.push({ name: "finetune", epochs: c.finetuneEpochs, patience: c.finetunePatience });
-  }
-  const progress = opts.quiet ? null : new Progress("train", totalSteps, "steps", st.step);
-  let examples = 0;
-  const tStart = performance.now();
-  for (const phase of phases) {
-    if (st.done) break;
-    if (phase.name === "finetune" && st.phase === "main") {
-      // Continue from the best checkpoint, primary task only, fresh AdamW at the fine-tune lr.
-      await reloadBest(trainer, join(outDir, "best"));
-      st.phase = "finetune";
-      st.adamOffset = st.step;
-      st.epoch = 0;
-      st.batchInEpoch = 0;
-      st.badEvals = 0;
-      await log({
-        type: "event",
-        step: st.step,
-        message: `fine-tune phase: lr ${c.finetuneLr}, ${phase.epochs} epochs`,
-      });
-    }
-    if (st.phase !== phase.name) continue;
-    if (phase.name === "finetune") {
-      // Moments start at zero when the phase starts; a resumed run keeps the saved ones.
-      trainer.resetOptimizer({
-        encoder: { ...settings.encoder, lr: c.finetuneLr },
-        head: { ...settings.head, lr: c.finetuneLr },
-      }, st.step === st.adamOffset);
-      trainer.state.adamOffset = st.adamOffset;
-      trainer.state.constantLr = true;
-    }
-    let stop = false;
-    let orders = { epoch: -1, primary: [] as number[], mlm: [] as number[] };
-    while (!stop) {
-      if (st.batchInEpoch >= stepsPerEpoch) {
-        st.epoch++;
-        st.batchInEpoch = 0;
-      }
-      if (st.epoch >= phase.epochs || (phase.name === "main" && st.step >= totalSteps)) break;
-      if (orders.epoch !== st.epoch) {
-        orders = {
-          epoch: st.epoch,
-          primary: shuffled(
-            train.length,
-            c.seed,
-            phase.name === "finetune" ? SHUFFLE.finetunePrimary : SHUFFLE.primary,
-            st.epoch,
-          ),
-          mlm: shuffled(train.length, c.seed, SHUFFLE.mlm, st.epoch),
-        };
-      }
-      const b = st.batchInEpoch;
-      const idx = orders.primary.slice(b * c.batchSize, (b + 1) * c.batchSize);
-      const primary = chunk(idx.map((i) => train[i]), micro);
-      const mlmN = settings.mlmBatchSize;
-      const mlmIdx = orders.mlm.slice((b * mlmN) % train.length, (b * mlmN) % train.length + mlmN);
-      const mlmBatch = mtl && phase.name === "main"
-        ? chunk(mlmIdx.map((i) => train[i]), Math.max(1, Math.ceil(mlmN / c.gradAccum)))
-        : null;
-      const t1 = performance.now();
-      const r = await trainer.step(primary, mlmBatch);
-      st.step = trainer.state.step;
-      st.taskLogits = { ...trainer.state.taskLogits };
-      st.batchInEpoch++;
-      examples += idx.length;
-      const dt = (performance.now() - t1) / 1000;
-      if (!Number.isFinite(r.lossCls) || (r.lossMlm !== null && !Number.isFinite(r.lossMlm))) {
-        await log({
-          type: "event",
-          step: st.step,
-          message:
-            `non-finite loss (classification ${r.lossCls}, MLM ${r.lossMlm}); stopped, keeping the last good checkpoint`,
-        });
-        metricsFile.close();
-        throw new UserError(
-          `training diverged at step ${st.step}: loss is ${r.lossCls}/${r.lossMlm}. The last good model is in ` +
-            `${
-              join(outDir, "best")
-            } and the last good state in ${stateDir}; lower --encoder-lr or raise --warmup-ratio`,
-        );
-      }
-      await log({
-        type: "step",
-        step: st.step,
-        epoch: st.epoch,
-        phase: phase.name,
-        loss_cls: r.lossCls,
-        loss_mlm: r.lossMlm,
-        weights: r.weights,
-        lr_encoder: r.lrEncoder,
-        lr_head: r.lrHead,
-        grad_norm_encoder: r.gradNormEncoder,
-        grad_norm_head: r.gradNormHead,
-        examples_per_s: idx.length / dt,
-        time: (performance.now() - tStart) / 1000,
-      });
-      progress?.update(
-        st.step,
-        `epoch ${st.epoch + 1}, loss ${r.lossCls.toFixed(4)}${
-          r.lossMlm !== null ? `/${r.lossMlm.toFixed(4)}` : ""
-        }` +
-          (r.weights ? `, w ${r.weights.cls.toFixed(3)}/${r.weights.mlm.toFixed(3)}` : "") +
-          `, ${(examples / ((performance.now() - tStart) / 1000)).toFixed(1)} ex/s`,
-      );
-      const endOfEpoch = st.batchInEpoch === stepsPerEpoch;
-      // The phase's last step is always evaluated, so best/ exists (and holds the latest model
-      // when nothing was evaluated before) however the steps and evaluations fall.
-      const lastOfPhase = (phase.name === "main" && st.step >= totalSteps) ||
-        (endOfEpoch && st.epoch + 1 >= phase.epochs);
-      const evalNow = lastOfPhase ||
-        (c.evalEvery === "epoch" ? endOfEpoch : st.step % c.evalEvery === 0);
-      if (evalNow) {
-        await evalDev(st.epoch, phase.name);
-        if (st.badEvals >= phase.patience) {
-          await log({
-            type: "event",
-            step: st.step,
-            message: `early stop: ${st.badEvals} evaluations without improvement`,
-          });
-          say(`early stop after ${st.badEvals} evaluations without improvement`);
-          stop = true;
-          st.epoch = phase.epochs; // the phase is over
-        }
-        await saveState(stateDir, st, trainer, false);
-      }
-    }
-  }
-  progress?.finish(st.step);
-  st.done = true;
-
-  // ---- test with the best checkpoint; predictions of dev and test
-  await reloadBest(trainer, join(outDir, "best"));
-  const predsDir = join(outDir, "predictions");
-  const summary: RunSummary = {
-    outDir,
-    bestDev: st.best,
-    bestStep: st.bestStep,
-    steps: st.step,
-    seconds: 0,
-  };
-  for (
-    const [split, exs, rows] of [["dev", dev, devData.rows], [
-      "test",
-      test,
-      testData?.rows ?? [],
-    ]] as const
-  ) {
-    if (!exs.length) continue;
-    const probs = await trainer.predict(exs as Example[], micro);
-    const ev = evaluate(exs.map((e) => e.label), probs, labels.length);
-    await writePredictions(join(predsDir, `${split}.jsonl`), rows, exs as Example[], probs, labels);
-    if (split === "test") {
-      summary.test = ev;
-      // The test split is scored by the best checkpoint: the record carries its step and epoch.
-      const best = records.findLast((r) => r.type === "eval" && r.split === "dev" && r.best);
-      await log({
-        type: "eval",
-        step: st.bestStep,
-        epoch: best?.type === "eval" ? best.epoch : st.epoch,
-        phase: best?.type === "eval" ? best.phase : st.phase,
-        split: "test",
-        accuracy: ev.accuracy,
-        macro_f1: ev.macroF1,
-        loss: ev.loss,
-        best: false,
-        confusion: ev.confusion,
-      });
-    } else summary.dev = ev;
-  }
-  metricsFile.close();
-  await saveState(stateDir, st, trainer, true);
-  summary.seconds = (performance.now() - t0) / 1000;
-  const html = renderTrainReport(records, {
-    settings: Object.fromEntries(
-      Object.entries(c).filter(([, v]) => v !== undefined && typeof v !== "object").map((
-        [k, v],
-      ) => [k, v as string]),
-    ),
-    labels,
-    summary: {
-      "best dev": st.best,
-      "best step": st.bestStep,
-      ...(summary.test
-        ? { "test accuracy": summary.test.accuracy, "test macro-F1": summary.test.macroF1 }
-        : {}),
-      "wall time (s)": Number(summary.seconds.toFixed(1)),
-    },
-  });
-  await writeFileAtomic(join(outDir, "report.html"), html);
-  trainer.release();
-  if (!opts.ctx) ctx.destroy();
-  return summary;
 }
 
-function chunk<X>(xs: X[], n: number): X[][] {
-  const out: X[][] = [];
-  for (let i = 0; i < xs.length; i += n) out.push(xs.slice(i, i + n));
-  return out;
-}
-
-/** Save a Hugging Face sequence-classification model (config.json, model.safetensors, tokenizer.json). */
-export async function saveHfModel(
-  dir: string,
-  cfg: ModelConfig,
-  params: HostParams,
-  srcDir: string,
-  extras: Parameters<typeof toHfConfig>[1],
-): Promise<void> {
-  await Deno.mkdir(dir, { recursive: true });
-  const specs = paramSpecs(cfg, { mlm: params.has(modelNames(cfg).mlmBias), classifier: true });
-  await writeSafetensors(
-    join(dir, "model.safetensors"),
-    specs.map((p) => ({ name: p.name, shape: p.shape, data: params.get(p.name)! })),
-    { format: "pt" },
-  );
-  await writeFileAtomic(
-    join(dir, "config.json"),
-    JSON.stringify(toHfConfig(cfg, extras), null, 2) + "\n",
-  );
-  await writeFileAtomic(
-    join(dir, "tokenizer.json"),
-    await Deno.readFile(join(srcDir, "tokenizer.json")),
-  );
-}
-
-async function reloadBest(trainer: Trainer, dir: string): Promise<void> {
-  using reader = await openSafetensors(join(dir, "model.safetensors"));
-  const host: HostParams = new Map();
-  for (const p of trainer.specs) {
-    if (!reader.entries.has(p.name)) throw new Error(`${dir}: best checkpoint lacks '${p.name}'`);
-    host.set(p.name, await reader.read(p.name));
-  }
-  trainer.loadParams(host);
-}
-
-async function writePredictions(
-  path: string,
-  rows: readonly { row: number }[],
-  exs: Example[],
-  probs: Float32Array,
-  labels: string[],
-): Promise<void> {
-  const K = labels.length;
-  const lines = exs.map((e, i) => {
-    const p = Array.from(probs.subarray(i * K, (i + 1) * K));
-    let best = 0;
-    for (let k = 1; k < K; k++) if (p[k] > p[best]) best = k;
-    return JSON.stringify({
-      row: rows[i].row,
-      label: e.label >= 0 ? labels[e.label] : null,
-      pred: labels[best],
-      probs: p,
-    });
-  });
-  await Deno.mkdir(join(path, ".."), { recursive: true });
-  await writeFileAtomic(path, lines.join("\n") + "\n");
-}
-
-/** Write state/ atomically (see src/io/state.ts). */
-async function saveState(
-  dir: string,
-  st: RunState,
+/**
+ * The run's state and metrics.jsonl at the start of the epochs. A new run writes an empty
+ * metrics.jsonl, its config.yaml and the data event; a resumed run loads state/ into the trainer
+ * and cuts metrics.jsonl back to the records its state had seen.
+ */
+async function startLog(
+  run: RunDir<MetricRecord>,
+  c: TrainConfig,
   trainer: Trainer,
-  done: boolean,
-): Promise<void> {
-  const { m, v } = await trainer.readMoments();
-  await writeStateDir(dir, { params: await trainer.readParams(), adam_m: m, adam_v: v }, {
-    ...st,
-    done,
-  });
-}
-
-async function loadState(
-  dir: string,
-): Promise<
-  { state: RunState; params: HostParams; moments: { m: HostParams; v: HostParams } } | null
-> {
-  const r = await readStateDir(dir, ["params", "adam_m", "adam_v"]);
-  if (!r) return null;
-  return {
-    state: r.json as RunState,
-    params: r.groups.params,
-    moments: { m: r.groups.adam_m, v: r.groups.adam_v },
+  truncation: Truncation,
+  resume: boolean,
+  say: (m: string) => void,
+): Promise<RunState> {
+  await Deno.mkdir(run.path, { recursive: true });
+  if (!resume) {
+    const st = TrainLoop.initialState(trainer);
+    await run.openMetrics();
+    await run.writeConfig("config.yaml", toYaml(c));
+    await run.log({ type: "event", step: 0, message: describeTruncation(truncation), truncation });
+    st.metricsLines++;
+    return st;
+  }
+  const saved = await run.loadState<RunState>();
+  if (!saved) throw new UserError(`${run.path}: state/ disappeared while the run started`);
+  const st = saved.state;
+  trainer.loadParams(saved.params, saved.moments);
+  trainer.state = {
+    step: st.step,
+    taskLogits: { ...st.taskLogits },
+    adamOffset: st.adamOffset,
+    constantLr: st.phase === "finetune",
   };
+  // A resumed run has the data event from its start (metrics.jsonl was kept up to the state).
+  await run.openMetrics((lines) => lines.slice(0, st.metricsLines));
+  say(`resuming ${run.path} at step ${st.step} (epoch ${st.epoch + 1}, batch ${st.batchInEpoch})`);
+  return st;
 }

@@ -26,7 +26,8 @@ import {
   storeTensors,
 } from "../model/weights.ts";
 import type { L3Tokenizer } from "../io/tokenizer.ts";
-import { type Example, padBatch } from "./data.ts";
+import { type Example, padBatch } from "../data/examples.ts";
+import { predictProbs } from "../classify/predict.ts";
 import { devHeadSeed, dropoutSeed, SHUFFLE, shuffled } from "../random/streams.ts";
 import { GroupOptimizer, type GroupSettings, type GStore } from "./optimizer.ts";
 import { linearSchedule } from "./schedule.ts";
@@ -303,23 +304,10 @@ export class Trainer {
     }
   }
 
-  /** Class probabilities (N, K) of examples, in batches of `batchSize`, dropout off. */
-  async predict(examples: Example[], batchSize: number): Promise<Float32Array> {
-    const K = this.cfg.numLabels;
-    const out = new Float32Array(examples.length * K);
-    for (let i = 0; i < examples.length; i += batchSize) {
-      const mb = examples.slice(i, i + batchSize);
-      const pass = this.model.forward(padBatch(mb, this.tok.specialIds.pad), {
-        labels: new Uint32Array(mb.length),
-        train: false,
-        seed: 0,
-        inference: true,
-      });
-      const probs = await this.ctx.read(pass.cls!.probs);
-      out.set(probs.subarray(0, mb.length * K), i * K);
-      this.model.releasePass(pass);
-    }
-    return out;
+  /** Class probabilities (N, K) of examples, in batches of `batchSize` (src/classify/predict.ts). */
+  predict(examples: readonly Example[], batchSize: number): Promise<Float32Array> {
+    const pad = this.tok.specialIds.pad;
+    return predictProbs(this.ctx, this.model, this.cfg.numLabels, pad, examples, batchSize);
   }
 
   /** Every parameter (and, for resume, the AdamW moments) on the host. */

@@ -1,6 +1,6 @@
-/** Training examples: tokenized once, padded into batches, shuffled per epoch from the seed. */
+/** Classification and MLM examples: tokenized once, padded into batches. */
 import type { L3Tokenizer } from "../io/tokenizer.ts";
-import type { DataRow } from "../data/read.ts";
+import type { DataRow } from "./read.ts";
 import type { Batch } from "../model/encoder.ts";
 
 export interface Example {
