@@ -8,7 +8,7 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { prepareArgs } from "../src/cli/args.ts";
+import { prepareArgs } from "../src/options/args.ts";
 import { UserError } from "../src/errors.ts";
 import {
   corpusNotInstalled,

@@ -6,8 +6,8 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { UserError } from "../src/errors.ts";
+import { closestName } from "../src/util/names.ts";
 import {
-  closestName,
   type Dataset,
   formatFromPath,
   parseDataset,

@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { UserError } from "../errors.ts";
 import { checkOutputDir } from "../io/outputs.ts";
 import { writeSpamSplits } from "../data/spam.ts";
-import { parse } from "./args.ts";
+import { parse } from "../options/args.ts";
 import { positiveInt } from "./flags.ts";
 import { score } from "./score.ts";
 import { resolveConfig } from "../train/config.ts";

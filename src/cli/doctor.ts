@@ -5,7 +5,7 @@ import { UserError } from "../errors.ts";
 import { linearForward, matmulPolicy } from "../kernels/linear.ts";
 import { tuneCachePath } from "../kernels/linear_tune.ts";
 import * as cpu from "../cpu/linear.ts";
-import { parse } from "./args.ts";
+import { parse } from "../options/args.ts";
 
 const USAGE = `Usage: l3mask doctor [--size N] [--tune]
 

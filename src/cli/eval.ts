@@ -13,7 +13,7 @@ import { encodeRows } from "../data/examples.ts";
 import { evaluate } from "../classify/metrics.ts";
 import { Classifier } from "../classify/predict.ts";
 import { writePredictions } from "../run/run_dir.ts";
-import { parse } from "./args.ts";
+import { parse } from "../options/args.ts";
 import { choice, positiveInt } from "./flags.ts";
 
 const USAGE = `Usage: l3mask eval --model DIR --data F [--out PREDICTIONS.jsonl] [options]

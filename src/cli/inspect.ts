@@ -8,7 +8,7 @@ import { type ModelConfig, resolveMaxLength } from "../model/config.ts";
 import { modelNames } from "../model/params.ts";
 import { estimateMemory, formatBytes } from "../model/memory.ts";
 import { checkTokenizerFits } from "../model/weights.ts";
-import { parse } from "./args.ts";
+import { parse } from "../options/args.ts";
 import { UserError } from "../errors.ts";
 import { positiveInt } from "./flags.ts";
 

@@ -21,7 +21,7 @@ import { computePlt, textMaskProbs } from "../score/pipeline.ts";
 import { encodeRows, type Example } from "../data/examples.ts";
 import { loadBuiltinCorpus } from "../vocab/corpora.ts";
 import { VERSION } from "../version.ts";
-import { parse } from "./args.ts";
+import { parse } from "../options/args.ts";
 import { choice, positiveInt, probability } from "./flags.ts";
 
 const PretrainConfig = z.strictObject({

@@ -15,7 +15,7 @@ import { defaultPltCacheDir } from "../score/cache.ts";
 import { computePlt, textMaskProbs } from "../score/pipeline.ts";
 import { formatScoreCsv, formatScoreJsonl, type ScoredRow } from "../score/output.ts";
 import { VERSION } from "../version.ts";
-import { parse } from "./args.ts";
+import { parse } from "../options/args.ts";
 import { choice, positiveInt, probability } from "./flags.ts";
 
 const USAGE = `Usage: l3mask score INPUT --model M [options]

@@ -13,7 +13,7 @@ import {
   trainFlagOptions,
 } from "../train/config.ts";
 import { runProgress, runTraining } from "../train/run.ts";
-import { parse } from "./args.ts";
+import { parse } from "../options/args.ts";
 
 const RESUME_FLAGS = RESUME_KEYS.map(flagOf).join(" and ");
 

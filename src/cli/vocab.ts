@@ -16,7 +16,7 @@ import {
 import { coverage } from "../vocab/stats.ts";
 import { trainWordPiece } from "../vocab/trainer.ts";
 import { WordCounter } from "../vocab/words.ts";
-import { parse } from "./args.ts";
+import { parse } from "../options/args.ts";
 import { choice, positiveInt } from "./flags.ts";
 
 const USAGE = `Usage: l3mask vocab --corpus F [F...] --size N --out DIR [options]

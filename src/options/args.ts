@@ -5,7 +5,7 @@
  * flag's own range check instead of parseArgs's "argument is ambiguous".
  */
 import { parseArgs, type ParseArgsConfig } from "node:util";
-import { closestName } from "../data/read.ts";
+import { closestName } from "../util/names.ts";
 import { UserError } from "../errors.ts";
 
 export type Options = NonNullable<ParseArgsConfig["options"]>;
