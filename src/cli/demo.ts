@@ -9,7 +9,7 @@ import { UserError } from "../errors.ts";
 import { checkOutputDir } from "../io/outputs.ts";
 import { writeSpamSplits } from "../data/spam.ts";
 import { parse } from "../options/args.ts";
-import { positiveInt } from "./flags.ts";
+import { CommandOptions } from "../options/command.ts";
 import { score } from "./score.ts";
 import { resolveConfig } from "../train/config.ts";
 import { runTraining } from "../train/run.ts";
@@ -17,28 +17,20 @@ import { runTraining } from "../train/run.ts";
 /** The small vanilla masked LM shipped in the repository (see models/README.md). */
 export const DEFAULT_MODEL = new URL("../../models/l3mask-mini/", import.meta.url).pathname;
 
+const OPTIONS = new CommandOptions("demo", ["out@demo", "emails", "epochs", "train@demo"] as const);
+
 const USAGE = `Usage: l3mask demo [--out DIR] [--emails N] [--epochs N]
 
 Runs the embedded default: scores N SpamAssassin e-mails with the shipped model
 (${DEFAULT_MODEL}), writes DIR/score.jsonl and DIR/report.html, then trains a short
 L3Masking + META-TARTAN classifier (spam vs ham) into DIR/run and prints its metrics.
 
-  --out DIR      output directory (default: demo-out)
-  --emails N     e-mails to score (default 16)
-  --epochs N     training epochs (default 4)
-  --train N      training e-mails (default 160; dev 40, test 80)`;
+Options:
+${OPTIONS.help()}`;
 
 export async function demo(args: string[]): Promise<void> {
-  const { values } = parse("demo", args, {
-    out: { type: "string" },
-    emails: { type: "string" },
-    epochs: { type: "string" },
-    train: { type: "string" },
-  }, USAGE);
-  const out = values.out ?? "demo-out";
-  const emails = positiveInt(values.emails ?? "16", "--emails");
-  const epochs = positiveInt(values.epochs ?? "4", "--epochs");
-  const nTrain = positiveInt(values.train ?? "160", "--train");
+  const { values } = parse("demo", args, OPTIONS.flagOptions(), USAGE);
+  const { out, emails, epochs, train: nTrain } = OPTIONS.readFlags(values);
   try {
     await Deno.stat(join(DEFAULT_MODEL, "model.safetensors"));
   } catch {

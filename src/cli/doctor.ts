@@ -6,6 +6,9 @@ import { linearForward, matmulPolicy } from "../kernels/linear.ts";
 import { tuneCachePath } from "../kernels/linear_tune.ts";
 import * as cpu from "../cpu/linear.ts";
 import { parse } from "../options/args.ts";
+import { CommandOptions } from "../options/command.ts";
+
+const OPTIONS = new CommandOptions("doctor", ["size@doctor", "tune"] as const);
 
 const USAGE = `Usage: l3mask doctor [--size N] [--tune]
 
@@ -14,9 +17,8 @@ machine could run a faster one and how to get it, the adapter's limits and featu
 matmul against the CPU reference and prints its speed, and which large-matmul kernel (slab or
 tile) this adapter uses, as measured and cached on disk.
 
-  --size N   square matmul size for the speed check (default 512)
-  --tune     measure both large-matmul kernels again at BERT-base and l3mask-mini shapes and
-             rewrite this adapter's entry in the tune cache`;
+Options:
+${OPTIONS.help()}`;
 
 /** Shape classes (K x N) doctor --tune measures: BERT-base's and l3mask-mini's layers. */
 const TUNE_SHAPES = [
@@ -37,16 +39,8 @@ const LIMITS = [
 ] as const;
 
 export async function doctor(args: string[]): Promise<void> {
-  const { values } = parse(
-    "doctor",
-    args,
-    { size: { type: "string" }, tune: { type: "boolean" } },
-    USAGE,
-  );
-  const size = Number(values.size ?? 512);
-  if (!Number.isInteger(size) || size < 8 || size > 4096) {
-    throw new UserError(`--size must be an integer in 8..4096, got '${values.size}'`);
-  }
+  const { values } = parse("doctor", args, OPTIONS.flagOptions(), USAGE);
+  const { size, tune } = OPTIONS.readFlags(values);
   let ctx: GpuContext;
   try {
     ctx = await createContext();
@@ -73,7 +67,7 @@ export async function doctor(args: string[]): Promise<void> {
   console.log(`matmul ${size}x${size}x${size}: ${gflops.toFixed(2)} GFLOP/s`);
   const policy = matmulPolicy(ctx);
   console.log(`tune cache: ${tuneCachePath() ?? "none (no HOME or XDG_CACHE_HOME)"}`);
-  if (values.tune) {
+  if (tune) {
     console.log("tuning the large-matmul kernels (forward products of 2^30 multiply-adds):");
     await policy.tune(TUNE_SHAPES, { fresh: true, log: (l) => console.log(l) });
   }

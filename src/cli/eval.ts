@@ -14,47 +14,38 @@ import { evaluate } from "../classify/metrics.ts";
 import { Classifier } from "../classify/predict.ts";
 import { writePredictions } from "../run/run_dir.ts";
 import { parse } from "../options/args.ts";
-import { choice, positiveInt } from "./flags.ts";
+import { CommandOptions } from "../options/command.ts";
+
+const OPTIONS = new CommandOptions(
+  "eval",
+  [
+    "model",
+    "data",
+    "text_column",
+    "label_column",
+    "input_format",
+    "out@file",
+    "max_length",
+    "batch_size@eval",
+    "offline",
+  ] as const,
+);
 
 const USAGE = `Usage: l3mask eval --model DIR --data F [--out PREDICTIONS.jsonl] [options]
 
 Scores a saved classifier (a run's best/ directory, or any Hugging Face
 *ForSequenceClassification checkpoint with id2label) on a labelled file and writes one
-prediction per row: {"row", "label", "pred", "probs"} with probs in id2label order.
+prediction per row: {"row", "label", "pred", "probs"} with probs in id2label order (--out;
+without it, only the summary is printed).
 
-  --model DIR          the model directory (config.json with id2label, model.safetensors, tokenizer.json)
-  --data F             CSV, TSV or JSONL with text (and label) columns
-  --out FILE           predictions (default: stdout summary only)
-  --text-column NAME   default text;  --label-column NAME   default label
-  --input-format F     csv, tsv or jsonl (default: from the extension)
-  --max-length N       default 128 (or fewer where the model's positions end)
-  --batch-size N       default 32
-  --offline            never touch the network`;
+Options:
+${OPTIONS.help()}`;
 
 export async function evalCommand(args: string[]): Promise<void> {
-  const { values } = parse("eval", args, {
-    model: { type: "string" },
-    data: { type: "string" },
-    out: { type: "string" },
-    "text-column": { type: "string" },
-    "label-column": { type: "string" },
-    "input-format": { type: "string" },
-    "max-length": { type: "string" },
-    "batch-size": { type: "string" },
-    offline: { type: "boolean" },
-  }, USAGE);
-  if (!values.model || !values.data) {
-    throw new UserError("--model and --data are required. See 'l3mask eval --help'.");
-  }
-  const requestedLength = values["max-length"] === undefined
-    ? undefined
-    : positiveInt(values["max-length"], "--max-length");
-  const batch = positiveInt(values["batch-size"] ?? "32", "--batch-size");
-  const format = values["input-format"] === undefined
-    ? undefined
-    : choice(values["input-format"], "--input-format", ["csv", "tsv", "jsonl"] as const);
-  if (values.out) await checkOutputFile(values.out, "--out");
-  const dir = await resolveModel(values.model, { offline: values.offline });
+  const { values } = parse("eval", args, OPTIONS.flagOptions(), USAGE);
+  const o = OPTIONS.readFlags(values);
+  if (o.out) await checkOutputFile(o.out, "--out");
+  const dir = await resolveModel(o.model, { offline: o.offline });
   const tok = await loadTokenizer(dir);
   const loaded = await loadCheckpoint(dir, { mlm: "optional", classifier: true }, {
     tokenizer: tok,
@@ -65,13 +56,13 @@ export async function evalCommand(args: string[]): Promise<void> {
       `${join(dir, "config.json")}: no id2label with at least 2 labels; eval needs a classifier`,
     );
   }
-  const resolved = resolveMaxLength(loaded.config, requestedLength);
+  const resolved = resolveMaxLength(loaded.config, o.maxLength);
   if ("problem" in resolved) throw new UserError(resolved.problem);
   const maxLength = resolved.maxLength;
-  const data = await readDataset(values.data, {
-    textColumn: values["text-column"] ?? "text",
-    labelColumn: values["label-column"] ?? "label",
-    format,
+  const data = await readDataset(o.data, {
+    textColumn: o.textColumn,
+    labelColumn: o.labelColumn,
+    format: o.inputFormat,
   });
   checkLabelsSeen(labels, data, join(dir, "config.json"));
   const ctx = await createContext().catch((e) => {
@@ -80,13 +71,13 @@ export async function evalCommand(args: string[]): Promise<void> {
   const cfg = { ...loaded.config, numLabels: labels.length };
   const classifier = new Classifier(ctx, cfg, loaded.params);
   const exs = encodeRows(tok, data.rows, labels, maxLength);
-  const probs = await classifier.predict(exs, tok.specialIds.pad, batch);
+  const probs = await classifier.predict(exs, tok.specialIds.pad, o.batchSize);
   const ev = evaluate(exs.map((e) => e.label), probs, labels.length);
-  if (values.out) await writePredictions(values.out, exs, probs, labels);
+  if (o.out) await writePredictions(o.out, exs, probs, labels);
   classifier.release();
   ctx.destroy();
   console.log(`rows: ${exs.length}`);
   console.log(`accuracy: ${ev.accuracy.toFixed(4)}`);
   console.log(`macro-F1: ${ev.macroF1.toFixed(4)}`);
-  if (values.out) console.log(`predictions: ${values.out}`);
+  if (o.out) console.log(`predictions: ${o.out}`);
 }

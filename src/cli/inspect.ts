@@ -10,7 +10,9 @@ import { estimateMemory, formatBytes } from "../model/memory.ts";
 import { checkTokenizerFits } from "../model/weights.ts";
 import { parse } from "../options/args.ts";
 import { UserError } from "../errors.ts";
-import { positiveInt } from "./flags.ts";
+import { CommandOptions } from "../options/command.ts";
+
+const OPTIONS = new CommandOptions("inspect", ["model", "batch", "max_length", "offline"] as const);
 
 const USAGE = `Usage: l3mask inspect --model M [--batch B] [--max-length T] [--offline]
 
@@ -18,24 +20,15 @@ Prints a model's architecture, parameter count, vocabulary, tokenizer kind and t
 scoring and training need. M is a local directory (config.json, tokenizer.json,
 model.safetensors) or a Hugging Face hub id.
 
-  --batch B        batch size for the memory estimate (default 64)
-  --max-length T   tokens per text (default 128, or fewer where the model's positions end)
-  --offline        never touch the network (also HF_HUB_OFFLINE=1)`;
+Options:
+${OPTIONS.help()}`;
 
 export async function inspect(args: string[]): Promise<void> {
-  const { values } = parse("inspect", args, {
-    model: { type: "string" },
-    batch: { type: "string" },
-    "max-length": { type: "string" },
-    offline: { type: "boolean" },
-  }, USAGE);
-  if (!values.model) throw new UserError("--model is required (a directory or a hub id)");
-  const B = positiveInt(values.batch ?? "64", "--batch");
-  const requestedT = values["max-length"] === undefined
-    ? undefined
-    : positiveInt(values["max-length"], "--max-length");
-  const dir = await resolveModel(values.model, {
-    offline: values.offline,
+  const { values } = parse("inspect", args, OPTIONS.flagOptions(), USAGE);
+  const o = OPTIONS.readFlags(values);
+  const B = o.batch;
+  const dir = await resolveModel(o.model, {
+    offline: o.offline,
     progress: (m) => console.error(m),
   });
   const configFile = join(dir, "config.json");
@@ -53,7 +46,7 @@ export async function inspect(args: string[]): Promise<void> {
   );
   const tok = await loadTokenizer(dir);
   checkTokenizerFits(tok, cfg, configFile);
-  const resolved = resolveMaxLength(cfg, requestedT);
+  const resolved = resolveMaxLength(cfg, o.maxLength);
   if ("problem" in resolved) throw new UserError(resolved.problem);
   const T = resolved.maxLength;
   const dtypes = new Map<string, number>();
@@ -66,7 +59,7 @@ export async function inspect(args: string[]): Promise<void> {
   const mem = estimateMemory(cfg, { B, T, mlmRows: Math.ceil(B * T * 0.15) });
   const memScore = estimateMemory(cfg, { B: 1, T, mlmRows: T }, { mlm: true, classifier: false });
   const lines = [
-    ["model", `${values.model}${dir !== values.model ? ` (${dir})` : ""}`],
+    ["model", `${o.model}${dir !== o.model ? ` (${dir})` : ""}`],
     [
       "architecture",
       `${cfg.modelType} (${info.architectures.join(", ") || "no architectures field"})`,

@@ -1,6 +1,6 @@
 /** `l3mask score INPUT --model M`: PLT and mPLT per token (SPEC §2, §3, §7). */
 import { join } from "node:path";
-import { type DataFormat, readDataset } from "../data/read.ts";
+import { readDataset } from "../data/read.ts";
 import { UserError } from "../errors.ts";
 import { createContext } from "../gpu/context.ts";
 import { writeFileAtomic } from "../io/atomic.ts";
@@ -8,104 +8,74 @@ import { readHfConfig } from "../io/config.ts";
 import { resolveModel } from "../io/hub.ts";
 import { asFsUserError, checkOutputDir, checkOutputFile } from "../io/outputs.ts";
 import { loadTokenizer } from "../io/tokenizer.ts";
-import type { Complement, Overflow } from "../mask/mplt.ts";
 import { loadCheckpoint } from "../model/weights.ts";
-import { DEFAULT_MAX_LENGTH, resolveMaxLength } from "../model/config.ts";
+import { resolveMaxLength } from "../model/config.ts";
 import { defaultPltCacheDir } from "../score/cache.ts";
 import { computePlt, textMaskProbs } from "../score/pipeline.ts";
 import { formatScoreCsv, formatScoreJsonl, type ScoredRow } from "../score/output.ts";
 import { VERSION } from "../version.ts";
 import { parse } from "../options/args.ts";
-import { choice, positiveInt, probability } from "./flags.ts";
+import { CommandOptions } from "../options/command.ts";
+
+const OPTIONS = new CommandOptions(
+  "score",
+  [
+    "model",
+    "text_column",
+    "input_format",
+    "skip_bad_rows",
+    "format",
+    "out@file",
+    "report",
+    "max_length",
+    "pbar",
+    "complement",
+    "overflow",
+    "batch_tokens",
+    "cache_dir",
+    "offline",
+    "seed",
+  ] as const,
+);
 
 const USAGE = `Usage: l3mask score INPUT --model M [options]
 
 Token-wise pseudo-likelihood (PLL-word-l2r) of every token of every text under the vanilla
-model, and the L3Masking mask probabilities derived from it. INPUT is CSV, TSV or JSONL.
+model, and the L3Masking mask probabilities derived from it. INPUT is CSV, TSV or JSONL. Scoring
+is deterministic: --seed is accepted for symmetry with train.
 
-  --model M            model directory or hub id (config.json, tokenizer.json, model.safetensors)
-  --text-column NAME   column holding the text (default: text)
-  --format F           output: jsonl (default; one line per row, SPEC §7) or csv (one row per token)
-  --out FILE           output file (default: stdout); written to a temporary file, then renamed
-  --report FILE.html   also write a self-contained HTML heatmap report
-  --max-length N       tokens per text including specials (default ${DEFAULT_MAX_LENGTH}, or what the
-                       model's positions allow when fewer)
-  --pbar P             mean mask probability (default 0.15)
-  --complement C       one-minus (1 - PLT, default) or surprisal (-log PLT)
-  --overflow O         redistribute (default) or clip (the reference code)
-  --batch-tokens N     tokens per forward pass (default 8192)
-  --input-format F     csv, tsv or jsonl (default: from the extension)
-  --skip-bad-rows      skip malformed rows (counted) instead of stopping
-  --cache-dir DIR      PLT cache (default: $L3MASK_PLT_CACHE or ~/.cache/l3mask/plt)
-  --offline            never touch the network (also HF_HUB_OFFLINE=1)
-  --seed S             accepted for symmetry with train; scoring is deterministic`;
+Options:
+${OPTIONS.help()}`;
 
 export async function score(args: string[]): Promise<void> {
-  const { values, positionals } = parse("score", args, {
-    model: { type: "string" },
-    "text-column": { type: "string" },
-    format: { type: "string" },
-    out: { type: "string" },
-    report: { type: "string" },
-    "max-length": { type: "string" },
-    pbar: { type: "string" },
-    complement: { type: "string" },
-    overflow: { type: "string" },
-    "batch-tokens": { type: "string" },
-    "input-format": { type: "string" },
-    "skip-bad-rows": { type: "boolean" },
-    "cache-dir": { type: "string" },
-    offline: { type: "boolean" },
-    seed: { type: "string" },
-  }, USAGE);
+  const { values, positionals } = parse("score", args, OPTIONS.flagOptions(), USAGE);
   if (positionals.length !== 1) {
     throw new UserError(
       `expected one INPUT file, got ${positionals.length}. See 'l3mask score --help'.`,
     );
   }
-  if (!values.model) throw new UserError("--model is required (a directory or a hub id)");
+  const o = OPTIONS.readFlags(values);
   const input = positionals[0];
-  const format = choice(values.format ?? "jsonl", "--format", ["jsonl", "csv"] as const);
-  const requestedMaxLength = values["max-length"] === undefined
-    ? undefined
-    : positiveInt(values["max-length"], "--max-length");
-  const pbar = probability(values.pbar ?? "0.15", "--pbar");
-  const complement = choice(
-    values.complement ?? "one-minus",
-    "--complement",
-    ["one-minus", "surprisal"] as const,
-  ) as Complement;
-  const overflow = choice(
-    values.overflow ?? "redistribute",
-    "--overflow",
-    ["redistribute", "clip"] as const,
-  ) as Overflow;
-  const budgetTokens = positiveInt(values["batch-tokens"] ?? "8192", "--batch-tokens");
+  const { format, pbar, complement, overflow, maxLength: requestedMaxLength } = o;
+  const budgetTokens = o.batchTokens;
   if (requestedMaxLength !== undefined) checkBudget(budgetTokens, requestedMaxLength, true);
-  const inputFormat = values["input-format"]
-    ? choice(
-      values["input-format"],
-      "--input-format",
-      ["csv", "tsv", "jsonl"] as const,
-    ) as DataFormat
-    : undefined;
-  if (values.out !== undefined && values.out === values.report) {
-    throw new UserError(`--out and --report are both ${values.out}; give them different files`);
+  if (o.out !== undefined && o.out === o.report) {
+    throw new UserError(`--out and --report are both ${o.out}; give them different files`);
   }
-  const cacheDir = values["cache-dir"] ?? defaultPltCacheDir();
+  const cacheDir = o.cacheDir ?? defaultPltCacheDir();
 
   // Every place this run writes to, checked before the model is fetched or anything is scored.
-  if (values.out !== undefined) await checkOutputFile(values.out, "--out");
-  if (values.report !== undefined) await checkOutputFile(values.report, "--report");
-  await checkOutputDir(cacheDir, values["cache-dir"] ? "--cache-dir" : "the PLT cache");
+  if (o.out !== undefined) await checkOutputFile(o.out, "--out");
+  if (o.report !== undefined) await checkOutputFile(o.report, "--report");
+  await checkOutputDir(cacheDir, o.cacheDir ? "--cache-dir" : "the PLT cache");
 
   const data = await readDataset(input, {
-    format: inputFormat,
-    textColumn: values["text-column"] ?? "text",
-    skipBadRows: values["skip-bad-rows"],
+    format: o.inputFormat,
+    textColumn: o.textColumn,
+    skipBadRows: o.skipBadRows,
   });
-  const dir = await resolveModel(values.model, {
-    offline: values.offline,
+  const dir = await resolveModel(o.model, {
+    offline: o.offline,
     progress: (m) => console.error(m),
   });
   // The positions decide the default max length; config.json alone tells, before the weights load.
@@ -113,7 +83,7 @@ export async function score(args: string[]): Promise<void> {
     (await readHfConfig(join(dir, "config.json"))).config,
     requestedMaxLength,
   );
-  if ("problem" in resolved) throw new UserError(`${values.model}: ${resolved.problem}`);
+  if ("problem" in resolved) throw new UserError(`${o.model}: ${resolved.problem}`);
   const maxLength = resolved.maxLength;
   checkBudget(budgetTokens, maxLength, requestedMaxLength !== undefined);
   const tok = await loadTokenizer(dir);
@@ -153,12 +123,12 @@ export async function score(args: string[]): Promise<void> {
   const body = format === "jsonl" ? formatScoreJsonl(rows) : formatScoreCsv(rows);
   // Both files are rendered before either is written, and each is written atomically.
   let html: string | undefined;
-  if (values.report) {
+  if (o.report) {
     const { renderScoreReport } = await import("../report/score_report.ts");
     html = renderScoreReport(rows, {
       kind: tok.kind,
       settings: {
-        model: values.model,
+        model: o.model,
         input,
         "max length": maxLength,
         pbar,
@@ -180,13 +150,13 @@ export async function score(args: string[]): Promise<void> {
       },
     });
   }
-  if (values.out) await writeOutput(values.out, "--out", body);
+  if (o.out) await writeOutput(o.out, "--out", body);
   else await Deno.stdout.write(new TextEncoder().encode(body));
-  if (values.report && html !== undefined) {
-    await writeOutput(values.report, "--report", html);
-    notes.push(`report: ${values.report}`);
+  if (o.report && html !== undefined) {
+    await writeOutput(o.report, "--report", html);
+    notes.push(`report: ${o.report}`);
   }
-  console.error(`score: ${notes.join(", ")}${values.out ? `; wrote ${values.out}` : ""}`);
+  console.error(`score: ${notes.join(", ")}${o.out ? `; wrote ${o.out}` : ""}`);
 }
 
 /** The batch must hold one whole text: `--batch-tokens` at least the max length. */

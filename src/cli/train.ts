@@ -14,8 +14,11 @@ import {
 } from "../train/config.ts";
 import { runProgress, runTraining } from "../train/run.ts";
 import { parse } from "../options/args.ts";
+import { CommandOptions } from "../options/command.ts";
 
 const RESUME_FLAGS = RESUME_KEYS.map(flagOf).join(" and ");
+/** --config, --resume and --overwrite: how the run starts, not what it computes. */
+const RUN_CONTROL = new CommandOptions("train", ["config", "resume", "overwrite"] as const);
 
 const USAGE = `Usage: l3mask train --model M --train FILE --dev FILE [--test FILE] [options]
        l3mask train --resume RUN_DIR [--offline] [--cache-dir DIR]
@@ -31,22 +34,8 @@ export async function train(args: string[]): Promise<void> {
   const { values } = parse(
     "train",
     args,
-    {
-      ...trainFlagOptions(),
-      config: { type: "string" },
-      resume: { type: "string" },
-      overwrite: { type: "boolean" },
-    },
-    USAGE + "\n" +
-      configHelp([
-        [
-          "--resume RUN_DIR",
-          "continue an interrupted run from its state/ (bit-identical) with the settings of " +
-          `its config.yaml; only ${RESUME_FLAGS} may be given with it. A finished run is ` +
-          "left as it is",
-        ],
-        ["--overwrite", "replace the earlier run in --out (its files are removed first)"],
-      ]),
+    { ...trainFlagOptions(), ...RUN_CONTROL.flagOptions() },
+    USAGE + "\n" + configHelp(RUN_CONTROL.helpRows(["resume", "overwrite"])),
   );
   const flags = flagsToValues(values as Record<string, string | boolean>);
   let config;

