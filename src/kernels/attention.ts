@@ -14,16 +14,12 @@
  * T % 4 == 0 the (T, T) tensors also move as vec4 (about 1.3x faster overall than T % 4 != 0).
  * Callers that pad batches should pad T to a multiple of 16 (masked keys cost nothing extra).
  */
+import type { AttentionDims } from "../cpu/attention.ts";
 import type { GpuContext } from "../gpu/context.ts";
 import type { GpuTensor } from "../gpu/tensor.ts";
 import { dropoutScale } from "./dropout.ts";
 
-export interface AttentionDims {
-  B: number;
-  T: number;
-  NH: number;
-  HS: number;
-}
+export type { AttentionDims };
 
 // Register tiles, as spelled out in the shaders.
 const SCORES_ROWS = 16; // attention_scores: query rows per thread

@@ -6,7 +6,7 @@ import { join } from "node:path";
 import type { GpuContext } from "../gpu/context.ts";
 import { ChunkedTensor } from "../gpu/chunked.ts";
 import type { GpuTensor } from "../gpu/tensor.ts";
-import { type HeadRequest, matchCheckpoint, readHfConfig } from "../io/config.ts";
+import { type HeadRequest, matchCheckpoint, readHfConfig } from "./hf_config.ts";
 import { openSafetensors } from "../io/safetensors.ts";
 import { type L3Tokenizer, loadTokenizer } from "../io/tokenizer.ts";
 import { UserError } from "../errors.ts";

@@ -9,7 +9,7 @@ import type { GpuContext } from "../gpu/context.ts";
 import type { ChunkedTensor } from "../gpu/chunked.ts";
 import type { GpuTensor } from "../gpu/tensor.ts";
 import { writeFileAtomic } from "../io/atomic.ts";
-import { toHfConfig } from "../io/config.ts";
+import { toHfConfig } from "../model/hf_config.ts";
 import { writeSafetensors } from "../io/safetensors.ts";
 import { readStateDir, writeStateDir } from "../io/state.ts";
 import type { L3Tokenizer } from "../io/tokenizer.ts";

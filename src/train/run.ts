@@ -21,7 +21,7 @@ import { readDataset } from "../data/read.ts";
 import { UserError } from "../errors.ts";
 import { createContext, type GpuContext } from "../gpu/context.ts";
 import { writeFileAtomic } from "../io/atomic.ts";
-import { toHfConfig } from "../io/config.ts";
+import { toHfConfig } from "../model/hf_config.ts";
 import { resolveModel } from "../io/hub.ts";
 import { asFsUserError, checkOutputDir } from "../io/outputs.ts";
 import { openSafetensors, writeSafetensors } from "../io/safetensors.ts";
