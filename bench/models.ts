@@ -24,7 +24,7 @@
  * --mlm 0|1 --classifier 0|1 --num-labels K --seed S` prints one JSON line.
  */
 import { join, resolve } from "node:path";
-import { readHfConfig, toHfConfig } from "../src/io/config.ts";
+import { readHfConfig, toHfConfig } from "../src/model/hf_config.ts";
 import { writeSafetensors } from "../src/io/safetensors.ts";
 import { type L3Tokenizer, loadTokenizer } from "../src/io/tokenizer.ts";
 import type { ModelConfig } from "../src/model/config.ts";

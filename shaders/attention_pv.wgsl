@@ -11,8 +11,8 @@
 // register tile of 16 rows r by 32 columns d (8 vec4, held as two mat4x4 per row; 16 columns, one
 // mat4x4, without WIDE) of one head; per step s (wide tile) it loads
 // 16 weights and 8 vec4 of y for 512 FMAs. On a CPU adapter every global load is a per-lane loop,
-// far dearer than an FMA or a register spill, so the tile is large and spelled out (arrays indexed
-// in loops came out slower), and weights come as vec4 where rows are aligned: four steps s at a
+// far dearer than an FMA or a register spill, so the tile is large and spelled out (see
+// docs/KERNELS.md), and weights come as vec4 where rows are aligned: four steps s at a
 // time per row, or four rows at a time per step when transposed. Rows past T and columns past HS
 // are clamped for loads and never stored. No barriers.
 struct Params { T: u32, NH: u32, HS: u32, sr: u32, ss: u32, B: u32, alpha: f32 }

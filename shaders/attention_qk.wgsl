@@ -7,7 +7,7 @@
 // tile of (i, j) and walks the head dimension one vec4 at a time: 32 vec4 loads feed 1024 FMAs.
 // On a CPU adapter every global load is a per-lane loop, far dearer than an FMA or a register
 // spill, so the tile is large and spelled out (the compiler keeps unrolled scalars in registers
-// or on the stack; arrays indexed in loops came out 1.6x slower); out is written as vec4 where
+// or on the stack; see docs/KERNELS.md); out is written as vec4 where
 // rows are aligned. Rows and columns past T are clamped to T - 1 for loads; with vec4 stores, rows
 // past T rewrite row T - 1's values from the same thread, otherwise they are skipped. No barriers.
 struct Params { T: u32, NH: u32, HS: u32, B: u32 }

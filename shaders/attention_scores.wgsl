@@ -11,7 +11,7 @@
 // folds them into a running max and sum per row (online softmax); a second pass walks each of its
 // rows from left to right turning scores into probabilities. On a CPU adapter every global load
 // is a per-lane loop, far dearer than an FMA or a register spill, so the tile is large and spelled
-// out (arrays indexed in loops came out 1.6x slower), and att moves as vec4 where rows are 16-byte
+// out (see docs/KERNELS.md), and att moves as vec4 where rows are 16-byte
 // aligned (scalar stores of scores cost as much as the whole product). Rows and keys past T are
 // clamped to T - 1: they recompute row/key T - 1, their stores rewrite the same values there (from
 // the same thread), and they are left out of the softmax and the second pass. No barriers.
@@ -73,9 +73,8 @@ fn fold(st: vec2f, c: mat4x4f, mk: mat4x4f, nvalid: u32, o: u32) -> vec2f {
 }
 
 // T, taken from the mask's binding (exactly B * T values) rather than from p.T: llvmpipe compiles
-// variants with uniforms that bound loops inlined as constants, and with T = 64 inlined the vec4
-// path ran ~70x slower (about 200 ms a dispatch, however small) until a dispatch with another T
-// turned the inlining off. A binding's length is never inlined. p.T still holds T (unused).
+// variants with uniforms that bound loops inlined as constants, which made the vec4 path far
+// slower (docs/KERNELS.md). A binding's length is never inlined. p.T still holds T (unused).
 fn seq_len() -> u32 {
   return arrayLength(&mask_add) / p.B;
 }

@@ -6,8 +6,8 @@
 // Buffers: out (N, C) overwritten, ids (N) u32, pos (N) u32, wte chunk (rows, C), wpe (P, C),
 // tte (types, C).
 // Dispatch: one workgroup per token, grid1d(N, 1) (n = wid.x + wid.y * nwg.x); its threads loop
-// over c with stride WG. On llvmpipe this measured ~1.5-2x faster than one thread per element
-// (fewer workgroups, no per-element integer division).
+// over c with stride WG: fewer workgroups than one thread per element, and no per-element
+// integer division (docs/KERNELS.md).
 struct Params { N: u32, C: u32, rowStart: u32, rows: u32 }
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read_write> out: array<f32>;

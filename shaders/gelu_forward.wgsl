@@ -2,7 +2,7 @@
 // (exact GELU, as in BERT/RoBERTa; not the tanh approximation).
 // Buffers: out (n) overwritten, inp (n).
 // Entry points: `main` (n % 4 == 0) binds the buffers as vec4 arrays, one thread per 4 values,
-// dispatch grid1d(n / 4, WG) -- about 3x faster on llvmpipe than one scalar load per thread;
+// dispatch grid1d(n / 4, WG) (docs/KERNELS.md);
 // `main_scalar` (any n) one thread per value, grid1d(n, WG). Flat index
 // i = gid.x + gid.y * nwg.x * WG. (The two share binding numbers; each uses only its own.)
 //

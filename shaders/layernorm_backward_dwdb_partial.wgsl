@@ -5,7 +5,7 @@
 // summed in row order. Buffers: parts (2, K, C) overwritten (K = ceil(N / R) blocks),
 // dout (N, C), inp (N, C), mean (N), rstd (N).
 // Entry points: `main` (C % 4 == 0) binds the (.., C) buffers as vec4 arrays, one thread per
-// 4 columns of a block, dispatch (ceil(C / 4 / WG), K) -- ~25% faster than scalar on llvmpipe;
+// 4 columns of a block, dispatch (ceil(C / 4 / WG), K) (docs/KERNELS.md);
 // `main_scalar` (any C) one thread per column of a block, dispatch (ceil(C / WG), K). Adjacent
 // threads read adjacent columns of the same row. (The two share binding numbers; each uses only
 // its own.)

@@ -6,10 +6,8 @@
 // (layernorm_forward_scalar.wgsl covers the rest). Two-pass variance (no E[x^2] - mean^2
 // cancellation). Params.C is the element count per row, not the vec4 count.
 // Dispatch: one thread per row, grid1d(N, WG), row = gid.x + gid.y * nwg.x * WG.
-// Why one thread per row: on llvmpipe (2 cores, SIMD lanes across invocations) this beat every
-// cooperative layout measured at N=1024, C=768: ~2.5 ms here vs ~5 ms for the scalar
-// thread-per-row loop and 11-27 ms for 4..64 threads per row with two workgroup-barrier
-// reductions (llvmpipe barriers are costly). WG 8..64 made no measurable difference.
+// Why one thread per row: on llvmpipe (SIMD lanes across invocations, costly workgroup barriers)
+// it beat every cooperative layout with barrier reductions (figures: docs/KERNELS.md).
 struct Params { N: u32, C: u32, eps: f32 }
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read_write> out: array<vec4f>;

@@ -1,5 +1,5 @@
 // layernorm_forward_scalar: the same computation as layernorm_forward.wgsl for any C (used when
-// C % 4 != 0; about half the speed of the vec4 path on llvmpipe).
+// C % 4 != 0).
 //   mean[n] = sum_c x / C,  rstd[n] = 1 / sqrt(sum_c (x - mean)^2 / C + eps),
 //   out[n, c] = (x[n, c] - mean[n]) * rstd[n] * w[c] + b[c].
 // Buffers: out (N, C) overwritten, mean (N) overwritten, rstd (N) overwritten, inp (N, C),

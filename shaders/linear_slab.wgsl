@@ -23,15 +23,11 @@
 // of A, and the TM * TN * KB multiply-adds are straight-line code reading the tile at constant
 // indices.
 // The helpers below take constant arguments and are inlined, which unrolls them: NIR leaves such
-// loops rolled, and inside a loop every tile read becomes a per-lane loop again (1 GFLOP/s). Two
-// slabs per dispatch halve the read-modify-writes of C (+25-35% over one slab). The price is
-// compile time: ~10-20 s of LLVM for this one pipeline, once per process, so every op shares it
-// (b_rq is a uniform, not an override) and the wrapper uses it only for large products.
-// Measured (bench/matmul_bench.ts, (8192 x 768) . (768 x 768)ᵀ and . (3072 x 768)ᵀ, llvmpipe, 2
-// cores shared with other jobs): 20-22 GFLOP/s wall clock at load 3-4 (7-15 at load 5-6), 24-45 per
-// 2 CPU-seconds, for all three products (table in src/kernels/linear.ts). One slab per dispatch:
-// 14-18 wall, 31-40 per 2 CPU-s; three: no faster and 4x the compile time. Register-tiled kernels
-// without workgroup memory topped out at 16-28 per 2 CPU-s.
+// loops rolled, and inside a loop every tile read becomes a per-lane loop again. Two slabs per
+// dispatch halve the read-modify-writes of C. The price is compile time: ~10-20 s of LLVM for
+// this one pipeline, once per process, so every op shares it (b_rq is a uniform, not an override)
+// and the wrapper uses it only for large products. Measurements and what was tried:
+// docs/KERNELS.md.
 // Summation order per output: r ascending within a dispatch, dispatches in order; fixed, so results
 // are bit-identical run to run.
 

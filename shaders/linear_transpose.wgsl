@@ -5,7 +5,6 @@
 //           bias gradient, fused because this pass already reads every element.
 // Buffers: dst (cols, rows4) overwritten; win (., ld) read; db accumulated (colsum only).
 // Dispatch: grid1d(cols, WG); each invocation walks its column in steps of 4 rows.
-// Measured: ~130 ms for 8192 x 3072 (with or without colsum), ~6% of that backward-weight.
 struct Params { rows: u32, cols: u32, rows4: u32, ld: u32, off: u32, dboff: u32 }
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read_write> dst: array<vec4f>;

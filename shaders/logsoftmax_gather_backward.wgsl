@@ -3,10 +3,8 @@
 // Overwrites dlogits. Buffers: dlogits (M, V) overwritten, dlogp (M), logits (M, V), lse (M),
 // targets (M) u32.
 // Dispatch: (ceil(V / (WG * E)), M) workgroups; workgroup (x, m) covers v in [x*WG*E, (x+1)*WG*E)
-// with each thread looping over E values strided by WG. On llvmpipe each workgroup has a fixed
-// cost: one element per thread (a flat grid of M*V threads) measured ~2x slower at V = 50265, on a
-// busy 2-core machine (M = 3: 0.66-0.75 ms vs 0.35 ms with WG = 64, E = 64; M = 16: 5.5-6.2 vs
-// 2.7 ms).
+// with each thread looping over E values strided by WG, so there are few workgroups (on llvmpipe
+// each has a fixed cost; one element per thread is slower: docs/KERNELS.md).
 struct Params { M: u32, V: u32 }
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read_write> dlogits: array<f32>;

@@ -2,11 +2,9 @@
 // Thread j of row m (j < S) covers v = j, j + S, j + 2S, ... < V: it takes the max of its
 // values, then the sum of exp(logit - that max), and writes the pair (max, sum) to part[m, j].
 // Pass 2 (logsoftmax_gather_forward) combines a row's S pairs in a fixed order.
-// Why two passes: on llvmpipe (CPU adapter) workgroup barriers are expensive; one workgroup per
-// row with a tree reduction in workgroup memory (16 barriers) measured no faster for a few rows
-// and slower for many (V = 50265, 2 cores, noisy shared machine: M = 3 rows 0.38-0.78 ms vs
-// 0.46-0.72 ms; M = 64 rows 7-19 ms vs 10-26 ms). Strided ownership (thread j takes j, j + S,
-// ...) keeps neighbouring lanes on neighbouring words. S = 256..1024 measured alike.
+// Why two passes: on llvmpipe (CPU adapter) workgroup barriers are expensive, and one workgroup
+// per row with a tree reduction in workgroup memory was no faster (docs/KERNELS.md). Strided
+// ownership (thread j takes j, j + S, ...) keeps neighbouring lanes on neighbouring words.
 // Buffers: part (M, S, 2) overwritten, logits (M, V).
 // Dispatch: (S / WG, M) workgroups; S a multiple of WG.
 struct Params { M: u32, V: u32, S: u32 }

@@ -54,8 +54,8 @@ fn main(
   let first = (w - p.start[j / 4u][j % 4u]) * p.chunk;
   let end = min(first + p.chunk, n);
   var acc = 0.0;
-  // One copy of the loop per binding: WGSL cannot index bindings, and a switch inside the loop
-  // runs ~3x slower on llvmpipe than selecting the loop once per workgroup (j is uniform).
+  // One copy of the loop per binding: WGSL cannot index bindings, and the loop is selected once
+  // per workgroup (j is uniform), not by a switch inside it (docs/KERNELS.md).
   switch j {
     case 0u: { for (var i = first + lid; i < end; i += WG) { let x = t0[i]; acc += x * x; } }
     case 1u: { for (var i = first + lid; i < end; i += WG) { let x = t1[i]; acc += x * x; } }

@@ -1,7 +1,7 @@
 // tanh_forward: out[i] = tanh(inp[i]) for i < n (the classification heads' pooler activation).
 // Buffers: out (n) overwritten, inp (n).
 // Entry points: `main` (n % 4 == 0) binds the buffers as vec4 arrays, one thread per 4 values,
-// dispatch grid1d(n / 4, WG) (vec4 loads are 2-3x faster on llvmpipe); `main_scalar` (any n)
+// dispatch grid1d(n / 4, WG) (docs/KERNELS.md); `main_scalar` (any n)
 // one thread per value, grid1d(n, WG). Flat index i = gid.x + gid.y * nwg.x * WG.
 //
 // Not the builtin: some drivers evaluate tanh as (e^2x - 1) / (e^2x + 1), which is inf/inf = NaN

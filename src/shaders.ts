@@ -6,7 +6,6 @@
 import fill from "../shaders/fill.wgsl" with { type: "text" };
 import scale_accumulate from "../shaders/scale_accumulate.wgsl" with { type: "text" };
 import residual_forward from "../shaders/residual_forward.wgsl" with { type: "text" };
-import residual_backward from "../shaders/residual_backward.wgsl" with { type: "text" };
 import adamw_step from "../shaders/adamw_step.wgsl" with { type: "text" };
 import sumsq_partials from "../shaders/sumsq_partials.wgsl" with { type: "text" };
 import dot_partials from "../shaders/dot_partials.wgsl" with { type: "text" };
@@ -15,7 +14,6 @@ import clip_factor from "../shaders/clip_factor.wgsl" with { type: "text" };
 import clip_scale from "../shaders/clip_scale.wgsl" with { type: "text" };
 import dot_cosine from "../shaders/dot_cosine.wgsl" with { type: "text" };
 import reduce_pack from "../shaders/reduce_pack.wgsl" with { type: "text" };
-import position_ids from "../shaders/position_ids.wgsl" with { type: "text" };
 import embedding_forward from "../shaders/embedding_forward.wgsl" with { type: "text" };
 import embedding_forward_chunk from "../shaders/embedding_forward_chunk.wgsl" with { type: "text" };
 import embedding_backward from "../shaders/embedding_backward.wgsl" with { type: "text" };
@@ -76,7 +74,6 @@ export const SHADERS = {
   fill: fill,
   scale_accumulate: scale_accumulate,
   residual_forward: residual_forward,
-  residual_backward: residual_backward,
   adamw_step: adamw_step,
   sumsq_partials: sumsq_partials,
   dot_partials: dot_partials,
@@ -85,7 +82,6 @@ export const SHADERS = {
   clip_scale: clip_scale,
   dot_cosine: dot_cosine,
   reduce_pack: reduce_pack,
-  position_ids: position_ids,
   embedding_forward: embedding_forward,
   embedding_forward_chunk: embedding_forward_chunk,
   embedding_backward: embedding_backward,

@@ -7,7 +7,7 @@ import {
   parseHfConfig,
   readHfConfig,
   toHfConfig,
-} from "../src/io/config.ts";
+} from "../src/model/hf_config.ts";
 import { readSafetensorsHeader, writeSafetensors } from "../src/io/safetensors.ts";
 import type { ModelConfig } from "../src/model/config.ts";
 import { paramSpecs } from "../src/model/params.ts";

@@ -16,7 +16,7 @@ import {
 } from "../src/data/read.ts";
 import { checkLabelsSeen, checkTrainLabels, labelCounts, labelSet } from "../src/data/labels.ts";
 import { parseDelimited } from "../src/data/delimited.ts";
-import { findIllFormed } from "../src/data/utf8.ts";
+import { findIllFormed } from "../src/util/utf8.ts";
 
 const enc = new TextEncoder();
 

@@ -7,9 +7,9 @@ import {
   embeddingForward,
   makeEmbeddingBuckets,
   type PositionDims,
-  positionIds,
   positionIdsHost,
 } from "../src/kernels/embedding.ts";
+import { positionIds } from "./test_kernels.ts";
 import { assertClose, checkGradient, dot, f64, gpuTest, randInt, randn } from "./util.ts";
 
 interface Case {

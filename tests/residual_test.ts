@@ -1,7 +1,8 @@
 import * as cpu from "../src/cpu/residual.ts";
 import * as cpuScale from "../src/cpu/scale.ts";
-import { residualBackward, residualForward } from "../src/kernels/residual.ts";
+import { residualForward } from "../src/kernels/residual.ts";
 import { scaleAccumulate } from "../src/kernels/scale.ts";
+import { residualBackward } from "./test_kernels.ts";
 import { assertClose, checkGradient, dot, f64, gpuTest, randn } from "./util.ts";
 
 const SHAPES = [

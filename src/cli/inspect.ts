@@ -1,6 +1,6 @@
 /** `l3mask inspect --model M`: architecture, size, tokenizer and the device memory it needs. */
 import { join } from "node:path";
-import { matchCheckpoint, readHfConfig } from "../io/config.ts";
+import { matchCheckpoint, readHfConfig } from "../model/hf_config.ts";
 import { resolveModel } from "../io/hub.ts";
 import { readSafetensorsHeader } from "../io/safetensors.ts";
 import { loadTokenizer } from "../io/tokenizer.ts";

@@ -4,7 +4,7 @@ import { readDataset } from "../data/read.ts";
 import { UserError } from "../errors.ts";
 import { createContext } from "../gpu/context.ts";
 import { writeFileAtomic } from "../io/atomic.ts";
-import { readHfConfig } from "../io/config.ts";
+import { readHfConfig } from "../model/hf_config.ts";
 import { resolveModel } from "../io/hub.ts";
 import { asFsUserError, checkOutputDir, checkOutputFile } from "../io/outputs.ts";
 import { loadTokenizer } from "../io/tokenizer.ts";

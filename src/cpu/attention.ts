@@ -4,8 +4,14 @@
  * head h in columns h*HS..(h+1)*HS; att is (B, NH, T, T); maskAdd is (B, T). Every output is
  * overwritten.
  */
-import type { AttentionDims } from "../kernels/attention.ts";
 import type { Vec } from "./types.ts";
+
+export interface AttentionDims {
+  B: number;
+  T: number;
+  NH: number;
+  HS: number;
+}
 
 /** The lowest finite f32: scores are clamped to it so a -inf mask never makes NaN. */
 const LOWEST = -3.4028234663852886e38;

@@ -16,7 +16,7 @@
 import { UserError } from "../errors.ts";
 import { closestName } from "../util/names.ts";
 import { parseDelimited, type RawRecord } from "./delimited.ts";
-import { type BadByte, decodeUtf8 } from "./utf8.ts";
+import { type BadByte, decodeUtf8 } from "../util/utf8.ts";
 
 export type DataFormat = "csv" | "tsv" | "jsonl";
 

@@ -68,8 +68,8 @@ const FILL_SLOTS = 8;
 /** Elements each fill_multi invocation sets (PER in the shader). */
 const FILL_PER_INVOCATION = 8;
 /**
- * Tensors of more elements than this get a `fill` dispatch of their own (on llvmpipe fill_multi's
- * stores, inside its switch over slots, cost ~1.4x fill's; a dispatch ~0.05 ms).
+ * Tensors of more elements than this get a `fill` dispatch of their own (fill_multi's stores,
+ * inside its switch over slots, cost more than fill's; docs/KERNELS.md).
  */
 export const FILL_MULTI_MAX_NUMEL = 1 << 16;
 const UNIFORM_ARENA_SLOTS = 4096;

@@ -26,9 +26,9 @@ export function adamwConstants(dims: AdamWDims): number[] {
 }
 
 /**
- * Tensors of more elements than this get an adamw_step dispatch of their own: on llvmpipe the
- * multi-tensor kernel's loads and stores, inside its switch over slots, cost ~2.4x adamw_step's,
- * and past ~5K elements that outweighs a dispatch (~0.05 ms). Results are the same either way.
+ * Tensors of more elements than this get an adamw_step dispatch of their own: the multi-tensor
+ * kernel's loads and stores, inside its switch over slots, cost more than adamw_step's, and for
+ * large tensors that outweighs a dispatch (docs/KERNELS.md). Results are the same either way.
  */
 export const ADAMW_MULTI_MAX_NUMEL = 1 << 16;
 

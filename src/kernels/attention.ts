@@ -11,19 +11,15 @@
  * here is overwritten, none accumulated.
  *
  * Speed: the products run in 16-wide register tiles, so T a multiple of 16 wastes nothing; with
- * T % 4 == 0 the (T, T) tensors also move as vec4 (about 1.3x faster overall than T % 4 != 0).
+ * T % 4 == 0 the (T, T) tensors also move as vec4 (faster; figures in docs/KERNELS.md).
  * Callers that pad batches should pad T to a multiple of 16 (masked keys cost nothing extra).
  */
+import type { AttentionDims } from "../cpu/attention.ts";
 import type { GpuContext } from "../gpu/context.ts";
 import type { GpuTensor } from "../gpu/tensor.ts";
 import { dropoutScale } from "./dropout.ts";
 
-export interface AttentionDims {
-  B: number;
-  T: number;
-  NH: number;
-  HS: number;
-}
+export type { AttentionDims };
 
 // Register tiles, as spelled out in the shaders.
 const SCORES_ROWS = 16; // attention_scores: query rows per thread
@@ -62,11 +58,8 @@ function attViews(
 }
 
 /**
- * The scores kernel's vec4 path: whenever rows are 16-byte aligned. Measured on llvmpipe it is
- * 1.0-1.3x faster than the scalar path (B=32 T=64 NH=4 HS=8: 2.7 vs 3.6-4.0 ms; B=8 T=128 NH=12
- * HS=64: 12.8 vs 15.0 ms; T=20 and T=48: level), results bit-identical. (An earlier measurement
- * that found it 4-8x slower at T=64 was llvmpipe's inlining of the T uniform; see seq_len() in
- * shaders/attention_scores.wgsl.)
+ * The scores kernel's vec4 path: whenever rows are 16-byte aligned. Results are bit-identical to
+ * the scalar path's (measurements: docs/KERNELS.md).
  */
 function scoresVec4(T: number): boolean {
   return T % 4 === 0;

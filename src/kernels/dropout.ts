@@ -12,7 +12,7 @@ import { splitU64 } from "../cpu/philox.ts";
 const WG = 256;
 
 /**
- * The vec4 entry point (one Philox call per thread; several times faster on llvmpipe) when n and
+ * The vec4 entry point (one Philox call per thread, for four values; docs/KERNELS.md) when n and
  * offset are multiples of 4, else the scalar one.
  */
 function launch(

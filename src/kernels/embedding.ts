@@ -25,23 +25,10 @@ function asChunked(t: ChunkedTensor | GpuTensor): ChunkedTensor {
   return new ChunkedTensor(rows, cols, [{ tensor: t, rowStart: 0, rows }], t.label);
 }
 
-/** Position ids on the device: BERT 0..T-1, RoBERTa cumsum(mask) * mask + padId. */
-export function positionIds(
-  ctx: GpuContext,
-  pos: GpuTensor, // (B, T) u32
-  ids: GpuTensor, // (B, T) u32
-  dims: PositionDims,
-): void {
-  const { B, T, kind, padId } = dims;
-  ctx.run("position_ids", {
-    buffers: [pos, ids],
-    u32: [B, T, kind === "bert" ? 0 : 1, padId],
-    workgroups: [Math.ceil(B / 64)],
-    overrides: { WG: 64 },
-  });
-}
-
-/** Position ids on the host (for the backward's buckets); same rule as positionIds. */
+/**
+ * Position ids on the host (for the backward's buckets): BERT 0..T-1, RoBERTa
+ * cumsum(mask) * mask + padId.
+ */
 export function positionIdsHost(ids: Uint32Array, dims: PositionDims): Uint32Array {
   if (ids.length !== dims.B * dims.T) {
     throw new Error(`positionIdsHost: ${ids.length} ids for B=${dims.B} T=${dims.T}`);

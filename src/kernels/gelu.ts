@@ -4,7 +4,7 @@ import type { GpuTensor } from "../gpu/tensor.ts";
 
 const WG = 256;
 
-/** The vec4 entry point when n % 4 == 0 (2-3x faster on llvmpipe), else the scalar one. */
+/** The vec4 entry point when n % 4 == 0 (docs/KERNELS.md), else the scalar one. */
 function launch(ctx: GpuContext, n: number): Pick<RunArgs, "entryPoint" | "workgroups"> {
   return n % 4 === 0
     ? { entryPoint: "main", workgroups: ctx.grid1d(n / 4, WG) }

@@ -1,13 +1,13 @@
 /**
  * LayerNorm over the last axis (BERT/RoBERTa post-LN): forward saves mean and rstd per row,
- * backward recomputes xhat from them. Rows of length C % 4 == 0 take the vec4 shaders (about 2x
- * faster on llvmpipe); other C take the scalar ones.
+ * backward recomputes xhat from them. Rows of length C % 4 == 0 take the vec4 shaders; other C
+ * take the scalar ones.
  */
 import type { GpuContext } from "../gpu/context.ts";
 import type { GpuTensor } from "../gpu/tensor.ts";
 import { residualForward } from "./residual.ts";
 
-/** Threads per workgroup of the row kernels (one thread per row; WG 8..64 measured equal). */
+/** Threads per workgroup of the row kernels (one thread per row; see docs/KERNELS.md). */
 const ROW_WG = 16;
 /** Threads per workgroup of the column kernels of the dw/db reduction. */
 const COL_WG = 64;

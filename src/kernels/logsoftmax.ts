@@ -3,9 +3,8 @@
  * score (SPEC §2) and the MLM loss (-mean logp, formed by the caller through dlogp = -1/M).
  *
  * Forward is two passes: S threads per row each reduce a strided share of the row to a partial
- * (max, sum exp), then one thread per row combines its S partials in order (deterministic). On
- * llvmpipe this measured as fast as one workgroup per row with a barrier tree for a few rows and
- * 10-40% faster for 64 rows (timings in shaders/logsoftmax_gather_partials.wgsl).
+ * (max, sum exp), then one thread per row combines its S partials in order (deterministic). Why
+ * two passes: shaders/logsoftmax_gather_partials.wgsl; timings in docs/KERNELS.md.
  */
 import type { LogsoftmaxDims } from "../cpu/logsoftmax.ts";
 import type { GpuContext } from "../gpu/context.ts";
@@ -15,7 +14,7 @@ export type { LogsoftmaxDims };
 
 const WG = 64;
 const MAX_PARTIALS = 512;
-// Backward: each thread writes BWD_PER_THREAD logits (see the shader header for the timings).
+// Backward: each thread writes BWD_PER_THREAD logits (timings in docs/KERNELS.md).
 const BWD_WG = 64;
 const BWD_PER_THREAD = 64;
 

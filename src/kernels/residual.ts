@@ -13,18 +13,3 @@ export function residualForward(
 ): void {
   ctx.run("residual_forward", { buffers: [out, a, b], u32: [n], workgroups: ctx.grid1d(n, WG) });
 }
-
-/** da += dout; db += dout (residual-stream gradients accumulate). */
-export function residualBackward(
-  ctx: GpuContext,
-  da: GpuTensor, // (n)
-  db: GpuTensor, // (n)
-  dout: GpuTensor, // (n)
-  n: number,
-): void {
-  ctx.run("residual_backward", {
-    buffers: [da, db, dout],
-    u32: [n],
-    workgroups: ctx.grid1d(n, WG),
-  });
-}

@@ -110,7 +110,6 @@ export interface Backend<T, W> {
   tanhBackward(dinp: T, dout: T, out: T, n: number): void;
   dropoutForward(out: T, inp: T, dims: DropoutDims): void;
   dropoutBackward(dinp: T, dout: T, dims: DropoutDims): void;
-  residualForward(out: T, a: T, b: T, n: number): void;
 
   attentionScores(att: T, q: T, k: T, maskAdd: T, dims: AttnDims): void;
   attentionContext(out: T, att: T, v: T, dims: AttnDims): void;

@@ -184,9 +184,6 @@ export class CpuBackend implements Backend<CpuTensor, Float32Array> {
   dropoutBackward(dinp: CpuTensor, dout: CpuTensor, dims: DropoutDims) {
     dropout.dropoutBackward(f(dinp), f(dout), dims);
   }
-  residualForward(out: CpuTensor, a: CpuTensor, b: CpuTensor, n: number) {
-    residual.residualForward(f(out), f(a), f(b), n);
-  }
 
   attentionScores(att: CpuTensor, q: CpuTensor, k: CpuTensor, maskAdd: CpuTensor, dims: AttnDims) {
     attention.attentionScores(f(att), f(q), f(k), f(maskAdd), dims);

@@ -12,7 +12,6 @@ import * as gelu from "../kernels/gelu.ts";
 import * as layernorm from "../kernels/layernorm.ts";
 import * as linear from "../kernels/linear.ts";
 import * as logsoftmax from "../kernels/logsoftmax.ts";
-import * as residual from "../kernels/residual.ts";
 import * as tanh from "../kernels/tanh.ts";
 
 type EmbDims = { B: number; T: number; C: number; kind: "bert" | "roberta"; padId: number };
@@ -195,9 +194,6 @@ export class GpuBackend implements Backend<GpuTensor, ChunkedTensor> {
   }
   dropoutBackward(dinp: GpuTensor, dout: GpuTensor, dims: DropoutDims) {
     dropout.dropoutBackward(this.ctx, dinp, dout, dims);
-  }
-  residualForward(out: GpuTensor, a: GpuTensor, b: GpuTensor, n: number) {
-    residual.residualForward(this.ctx, out, a, b, n);
   }
 
   attentionScores(att: GpuTensor, q: GpuTensor, k: GpuTensor, maskAdd: GpuTensor, dims: AttnDims) {

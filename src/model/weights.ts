@@ -12,7 +12,7 @@ import {
   matchCheckpoint,
   readHfConfig,
   toHfConfig,
-} from "../io/config.ts";
+} from "./hf_config.ts";
 import { writeFileAtomic } from "../io/atomic.ts";
 import { openSafetensors, writeSafetensors } from "../io/safetensors.ts";
 import { type L3Tokenizer, loadTokenizer } from "../io/tokenizer.ts";

@@ -19,7 +19,7 @@ import { UserError } from "../errors.ts";
 import { writeFileAtomic } from "../io/atomic.ts";
 import { asFsUserError, checkOutputDir } from "../io/outputs.ts";
 import { readStateDir, writeStateDir } from "../io/state.ts";
-import type { HfConfigExtras } from "../io/config.ts";
+import type { HfConfigExtras } from "../model/hf_config.ts";
 import type { ModelConfig } from "../model/config.ts";
 import type { ParamSpec } from "../model/params.ts";
 import { type HostParams, readCheckpointParams, saveCheckpoint } from "../model/weights.ts";

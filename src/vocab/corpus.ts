@@ -5,7 +5,7 @@
  * U+FFFD, which the BERT normalizer deletes, and is reported back so the caller can warn.
  */
 import { UserError } from "../errors.ts";
-import { decodeUtf8 } from "../data/utf8.ts";
+import { decodeUtf8 } from "../util/utf8.ts";
 
 export interface CorpusFile {
   path: string;

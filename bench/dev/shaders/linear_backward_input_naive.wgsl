@@ -2,7 +2,7 @@
 // baseline (variant "naive"): one invocation per element of dinp, n ascending.
 // Buffers: dinp (M, K) overwritten (accumulate == 0) or accumulated (accumulate == 1; the
 // vocabulary projection sums its chunks); dout (M, ldo), columns [col, col + N) read; w (N, K).
-// Dispatch: grid1d(M * K, WG). Measured (bench/matmul_bench.ts, llvmpipe): 0.2-0.5 GFLOP/s.
+// Dispatch: grid1d(M * K, WG). Measurements: docs/KERNELS.md.
 struct Params { M: u32, K: u32, N: u32, ldo: u32, col: u32, accumulate: u32 }
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read_write> dinp: array<f32>;

@@ -2,7 +2,7 @@
 // baseline (variant "naive"): one invocation per element of dw, m ascending; the sum is added to
 // dw once (parameter gradients accumulate).
 // Buffers: dw (N, K) accumulated; dout (M, ldo), columns [col, col + N) read; inp (M, K).
-// Dispatch: grid1d(N * K, WG). Measured (bench/matmul_bench.ts, llvmpipe): 0.2-0.6 GFLOP/s.
+// Dispatch: grid1d(N * K, WG). Measurements: docs/KERNELS.md.
 struct Params { M: u32, K: u32, N: u32, ldo: u32, col: u32 }
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read_write> dw: array<f32>;

@@ -2,10 +2,7 @@
 // baseline (variant "naive"): one invocation per output element, k ascending.
 // Buffers: out (M, ldo) overwritten in columns [col, col + N) only; inp (M, K); w (N, K) (Hugging
 // Face layout: out x in); bias (N), read only when has_bias == 1 (any read-only buffer otherwise).
-// Dispatch: grid1d(M * N, WG).
-// Measured (bench/matmul_bench.ts, llvmpipe, 2 cores shared with other jobs): 0.3-0.6 GFLOP/s on
-// (512 x 768) . (768 x 768)ᵀ and . (3072 x 768)ᵀ: every load is a per-lane scalar loop and each
-// output re-reads a whole row of inp and of w.
+// Dispatch: grid1d(M * N, WG). Measurements: docs/KERNELS.md.
 struct Params { M: u32, K: u32, N: u32, ldo: u32, col: u32, has_bias: u32 }
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read_write> out: array<f32>;

@@ -8,10 +8,7 @@
 // has_bias == 1. Entry points: `main` (any N, ldo, col; scalar stores), dispatch (ceil(N / 32),
 // ceil(M / 32)) workgroups of 8 x 8; `main_vec4` (N, ldo and col multiples of 4) an 8 x 8 tile per
 // invocation with vec4 stores and bias loads, dispatch (ceil(N / 64), ceil(M / 64)).
-// Measured (bench/matmul_bench.ts, llvmpipe, 2 cores shared with other jobs): 3-5 GFLOP/s on
-// (8192 x 768) . (768 x 768)ᵀ and . (3072 x 768)ᵀ (9-10 per 2 CPU-seconds). Bigger register tiles
-// (8 x 8 .. 24 x 24, generated, with fma) reached 16-28 per 2 CPU-seconds before the 8-lane scalar
-// load loops, spills and compile time dominated; see linear_slab for what it took to go beyond.
+// Measurements and the larger tiles tried: docs/KERNELS.md.
 struct Params { M: u32, K4: u32, N: u32, ldo: u32, col: u32, has_bias: u32 }
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read_write> out: array<f32>;
@@ -89,8 +86,7 @@ fn main(@builtin(global_invocation_id) gid: vec3u) {
 // columns n0..n0+7 as two vec4 groups (N % 4 == 0: the second group is wholly in or out). Each
 // output is the same sum as in `tile` (k ascending, dot per vec4 step): bit-identical results.
 // 16 vec4 loads feed 64 dot products per step k, twice the 4 x 4 tile's ratio, and a quarter of
-// the invocations (each with fixed costs on a CPU adapter): 11-30% faster at M = 2048, K and N of
-// 32-96 (llvmpipe; the tiny models' products).
+// the invocations (each with fixed costs on a CPU adapter; figures: docs/KERNELS.md).
 // b: the bias of columns n0..n0+3, read once per invocation (unused without a bias).
 fn store4(m: u32, n0: u32, v: vec4f, b: vec4f) {
   if (m < p.M && n0 < p.N) {

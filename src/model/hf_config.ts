@@ -11,9 +11,9 @@
  */
 import { z } from "zod";
 import { UserError } from "../errors.ts";
-import type { ModelConfig, ModelType } from "../model/config.ts";
-import { prefix } from "../model/config.ts";
-import { modelNames, type ParamSpec, paramSpecs } from "../model/params.ts";
+import type { ModelConfig, ModelType } from "./config.ts";
+import { prefix } from "./config.ts";
+import { modelNames, type ParamSpec, paramSpecs } from "./params.ts";
 
 export const SUPPORTED_MODEL_TYPES: readonly ModelType[] = ["bert", "roberta"];
 
