@@ -23,11 +23,11 @@ interface Rows {
   ri: number[]; // the FFN's intermediate shape, (R, I)
 }
 
-function fullRows<T, W>(o: Ops<T, W>, { B, T }: Dims): Rows {
+function allRows<T, W>(o: Ops<T, W>, { B, T }: Dims): Rows {
   return { R: B * T, rs: [B, T, o.C], ri: [B, T, o.I] };
 }
 
-function keptRows<T, W>(o: Ops<T, W>, { B }: Dims): Rows {
+function oneRowPerSequence<T, W>(o: Ops<T, W>, { B }: Dims): Rows {
   return { R: B, rs: [B, o.C], ri: [B, o.I] };
 }
 
@@ -149,7 +149,7 @@ function fullLayer<T, W>(
   sites: LayerSites,
   keepSums: boolean,
 ) {
-  const rows = fullRows(o, d);
+  const rows = allRows(o, d);
   const { q, k, v } = qkvForward(o, p, h, h, d, rows);
   const { ctx, att, attDrop } = fullAttention(o, { q, k, v }, maskAdd, d, opts, sites.probs);
   const drop1 = { opts, site: sites.attnOut };
@@ -213,7 +213,7 @@ export function prunedLayerForward<T, W>(
   sites: LayerSites,
 ): T {
   const { be, C } = o;
-  const rows = keptRows(o, d);
+  const rows = oneRowPerSequence(o, d);
   const keepRows = be.uploadU32(keep, "keep.rows");
   const x = be.empty(rows.rs, "keep.h");
   be.gatherRows(x, h, keepRows, { M: d.B, C });
