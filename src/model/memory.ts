@@ -1,6 +1,6 @@
 /**
  * Device-memory estimates (bytes, f32) for a model: parameters, training state and the
- * activations the encoder saves for backward (see Pass in encoder.ts).
+ * activations the encoder saves for backward (see Pass in encoder_pass.ts).
  */
 import type { ModelConfig } from "./config.ts";
 import { paramSpecs } from "./params.ts";
