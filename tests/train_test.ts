@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { Encoder } from "../src/model/encoder.ts";
 import { GpuBackend } from "../src/model/gpu_backend.ts";
 import { gpuStore, gpuZerosLike, loadCheckpoint } from "../src/model/weights.ts";
-import { GroupOptimizer } from "../src/train/optimizer.ts";
+import { GroupOptimizer } from "../src/optim/optimizer.ts";
 import { resolveConfig } from "../src/train/config.ts";
 import { runTraining } from "../src/train/run.ts";
 import { FIXTURES, loadGolden } from "./golden.ts";

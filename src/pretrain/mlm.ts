@@ -22,8 +22,8 @@ import {
   storeTensors,
 } from "../model/weights.ts";
 import { type Example, padBatch } from "../data/examples.ts";
-import { GroupOptimizer } from "../train/optimizer.ts";
-import { linearSchedule } from "../train/schedule.ts";
+import { GroupOptimizer } from "../optim/optimizer.ts";
+import { linearSchedule } from "../optim/schedule.ts";
 import type { MlmRecord } from "../run/records.ts";
 import { note, Progress } from "../util/progress.ts";
 import { matmulPolicy } from "../kernels/linear.ts";

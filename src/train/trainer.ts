@@ -29,8 +29,8 @@ import type { L3Tokenizer } from "../io/tokenizer.ts";
 import { type Example, padBatch } from "../data/examples.ts";
 import { predictProbs } from "../classify/predict.ts";
 import { devHeadSeed, dropoutSeed, SHUFFLE, shuffled } from "../random/streams.ts";
-import { GroupOptimizer, type GroupSettings, type GStore } from "./optimizer.ts";
-import { linearSchedule } from "./schedule.ts";
+import { GroupOptimizer, type GroupSettings, type GStore } from "../optim/optimizer.ts";
+import { linearSchedule } from "../optim/schedule.ts";
 import { matmulPolicy } from "../kernels/linear.ts";
 
 export interface TrainerSettings {
