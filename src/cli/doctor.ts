@@ -1,6 +1,6 @@
 /** `l3mask doctor`: the adapter, its limits and features, and a matmul self-check with GFLOP/s. */
 import { adapterReport } from "../gpu/adapters.ts";
-import { createContext, type GpuContext } from "../gpu/context.ts";
+import { type GpuContext, openDevice } from "../gpu/context.ts";
 import { UserError } from "../errors.ts";
 import { linearForward, matmulPolicy } from "../kernels/linear.ts";
 import { tuneCachePath } from "../kernels/linear_tune.ts";
@@ -41,12 +41,7 @@ const LIMITS = [
 export async function doctor(args: string[]): Promise<void> {
   const { values } = parse("doctor", args, OPTIONS.flagOptions(), USAGE);
   const { size, tune } = OPTIONS.readFlags(values);
-  let ctx: GpuContext;
-  try {
-    ctx = await createContext();
-  } catch (e) {
-    throw new UserError((e as Error).message);
-  }
+  const ctx = await openDevice();
   const a = ctx.adapter;
   const report = adapterReport(a, ctx.maxStorageBuffers);
   console.log(`adapter:   ${report.running}`);

@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { readDataset } from "../data/read.ts";
 import { checkLabelsSeen } from "../data/labels.ts";
 import { UserError } from "../errors.ts";
-import { createContext } from "../gpu/context.ts";
+import { openDevice } from "../gpu/context.ts";
 import { checkOutputFile } from "../io/outputs.ts";
 import { resolveModel } from "../io/hub.ts";
 import { loadTokenizer } from "../io/tokenizer.ts";
@@ -65,9 +65,7 @@ export async function evalCommand(args: string[]): Promise<void> {
     format: o.inputFormat,
   });
   checkLabelsSeen(labels, data, join(dir, "config.json"));
-  const ctx = await createContext().catch((e) => {
-    throw new UserError((e as Error).message);
-  });
+  const ctx = await openDevice();
   const cfg = { ...loaded.config, numLabels: labels.length };
   const classifier = new Classifier(ctx, cfg, loaded.params);
   const exs = encodeRows(tok, data.rows, labels, maxLength);

@@ -4,7 +4,7 @@
  */
 import { join } from "node:path";
 import { UserError } from "../errors.ts";
-import { createContext } from "../gpu/context.ts";
+import { openDevice } from "../gpu/context.ts";
 import { resolveModel } from "../io/hub.ts";
 import { loadTokenizer } from "../io/tokenizer.ts";
 import { maxSequenceLength, type ModelConfig, resolveMaxLength } from "../model/config.ts";
@@ -217,9 +217,7 @@ export async function adapt(args: string[]): Promise<void> {
   const maxLength = resolved.maxLength;
   const exs = await corpusExamples(tok, o.corpus, maxLength);
   if (o.masking === "l3") {
-    const ctx = await createContext().catch((e) => {
-      throw new UserError((e as Error).message);
-    });
+    const ctx = await openDevice();
     const plt = await computePlt(ctx, loaded, tok, exs.map((e) => e.text!), {
       maxLength,
       budgetTokens: 8192,

@@ -2,12 +2,12 @@
 import { join } from "node:path";
 import { readDataset } from "../data/read.ts";
 import { UserError } from "../errors.ts";
-import { createContext } from "../gpu/context.ts";
+import { openDevice } from "../gpu/context.ts";
 import { writeFileAtomic } from "../io/atomic.ts";
 import { readHfConfig } from "../model/hf_config.ts";
 import { resolveModel } from "../io/hub.ts";
 import { asFsUserError, checkOutputDir, checkOutputFile } from "../io/outputs.ts";
-import { loadTokenizer } from "../io/tokenizer.ts";
+import { type L3Tokenizer, loadTokenizer } from "../io/tokenizer.ts";
 import { loadCheckpoint } from "../model/weights.ts";
 import { resolveMaxLength } from "../model/config.ts";
 import { defaultPltCacheDir } from "../score/cache.ts";
@@ -15,7 +15,7 @@ import { computePlt, textMaskProbs } from "../score/pipeline.ts";
 import { formatScoreCsv, formatScoreJsonl, type ScoredRow } from "../score/output.ts";
 import { VERSION } from "../version.ts";
 import { parse } from "../options/args.ts";
-import { CommandOptions } from "../options/command.ts";
+import { CommandOptions, type ValuesOf } from "../options/command.ts";
 
 const OPTIONS = new CommandOptions(
   "score",
@@ -47,6 +47,8 @@ is deterministic: --seed is accepted for symmetry with train.
 Options:
 ${OPTIONS.help()}`;
 
+type ScoreOptions = ValuesOf<typeof OPTIONS.keys[number]>;
+
 export async function score(args: string[]): Promise<void> {
   const { values, positionals } = parse("score", args, OPTIONS.flagOptions(), USAGE);
   if (positionals.length !== 1) {
@@ -56,19 +58,7 @@ export async function score(args: string[]): Promise<void> {
   }
   const o = OPTIONS.readFlags(values);
   const input = positionals[0];
-  const { format, pbar, complement, overflow, maxLength: requestedMaxLength } = o;
-  const budgetTokens = o.batchTokens;
-  if (requestedMaxLength !== undefined) checkBudget(budgetTokens, requestedMaxLength, true);
-  if (o.out !== undefined && o.out === o.report) {
-    throw new UserError(`--out and --report are both ${o.out}; give them different files`);
-  }
-  const cacheDir = o.cacheDir ?? defaultPltCacheDir();
-
-  // Every place this run writes to, checked before the model is fetched or anything is scored.
-  if (o.out !== undefined) await checkOutputFile(o.out, "--out");
-  if (o.report !== undefined) await checkOutputFile(o.report, "--report");
-  await checkOutputDir(cacheDir, o.cacheDir ? "--cache-dir" : "the PLT cache");
-
+  const cacheDir = await checkOutputs(o);
   const data = await readDataset(input, {
     format: o.inputFormat,
     textColumn: o.textColumn,
@@ -81,25 +71,23 @@ export async function score(args: string[]): Promise<void> {
   // The positions decide the default max length; config.json alone tells, before the weights load.
   const resolved = resolveMaxLength(
     (await readHfConfig(join(dir, "config.json"))).config,
-    requestedMaxLength,
+    o.maxLength,
   );
   if ("problem" in resolved) throw new UserError(`${o.model}: ${resolved.problem}`);
   const maxLength = resolved.maxLength;
-  checkBudget(budgetTokens, maxLength, requestedMaxLength !== undefined);
+  checkBudget(o.batchTokens, maxLength, o.maxLength !== undefined);
   const tok = await loadTokenizer(dir);
   const model = await loadCheckpoint(dir, { mlm: true, classifier: false });
-  const ctx = await createContext().catch((e) => {
-    throw new UserError((e as Error).message);
-  });
+  const ctx = await openDevice();
   const texts = data.rows.map((r) => r.text);
   const plt = await computePlt(ctx, model, tok, texts, {
     maxLength,
-    budgetTokens,
+    budgetTokens: o.batchTokens,
     cacheDir,
     progress: true,
   });
   ctx.destroy();
-
+  const rates = { pbar: o.pbar, complement: o.complement, overflow: o.overflow };
   const rows: ScoredRow[] = plt.scores.map((s, i) => ({
     row: data.rows[i].row,
     text: texts[i],
@@ -108,7 +96,7 @@ export async function score(args: string[]): Promise<void> {
     word: s.word,
     plt: s.logp.map((lp) => (lp === null ? null : Math.exp(lp))),
     logp: s.logp,
-    mask_prob: textMaskProbs(s, { pbar, complement, overflow }),
+    mask_prob: textMaskProbs(s, rates),
   }));
   const truncated = plt.scores.filter((s) => s.truncated).length;
   const notes = [
@@ -120,36 +108,11 @@ export async function score(args: string[]): Promise<void> {
   if (truncated) notes.push(`${truncated} texts truncated to ${maxLength} tokens`);
   if (data.notes.emptyText) notes.push(`${data.notes.emptyText} empty texts (no scored tokens)`);
   if (data.skipped.length) notes.push(`${data.skipped.length} bad rows skipped`);
-  const body = format === "jsonl" ? formatScoreJsonl(rows) : formatScoreCsv(rows);
+  const body = o.format === "jsonl" ? formatScoreJsonl(rows) : formatScoreCsv(rows);
   // Both files are rendered before either is written, and each is written atomically.
-  let html: string | undefined;
-  if (o.report) {
-    const { renderScoreReport } = await import("../report/score_report.ts");
-    html = renderScoreReport(rows, {
-      kind: tok.kind,
-      settings: {
-        model: o.model,
-        input,
-        "max length": maxLength,
-        pbar,
-        complement,
-        overflow,
-        "batch tokens": budgetTokens,
-        version: VERSION,
-        date: new Date().toISOString(),
-      },
-      stats: {
-        rows: rows.length,
-        "scored tokens": rows.reduce((s, r) => s + r.plt.filter((p) => p !== null).length, 0),
-        "truncated texts": truncated,
-        "empty texts": data.notes.emptyText,
-        "tokens/s": plt.scoredTokens
-          ? Number((plt.scoredTokens / plt.seconds).toFixed(1))
-          : "cached",
-        "wall time (s)": Number(plt.seconds.toFixed(1)),
-      },
-    });
-  }
+  const html = o.report
+    ? await report(rows, o, { input, kind: tok.kind, maxLength, truncated, plt, data })
+    : undefined;
   if (o.out) await writeOutput(o.out, "--out", body);
   else await Deno.stdout.write(new TextEncoder().encode(body));
   if (o.report && html !== undefined) {
@@ -157,6 +120,61 @@ export async function score(args: string[]): Promise<void> {
     notes.push(`report: ${o.report}`);
   }
   console.error(`score: ${notes.join(", ")}${o.out ? `; wrote ${o.out}` : ""}`);
+}
+
+/**
+ * Every place this run writes to, checked before the model is fetched or anything is scored.
+ * Returns the PLT cache directory.
+ */
+async function checkOutputs(o: ScoreOptions): Promise<string> {
+  if (o.maxLength !== undefined) checkBudget(o.batchTokens, o.maxLength, true);
+  if (o.out !== undefined && o.out === o.report) {
+    throw new UserError(`--out and --report are both ${o.out}; give them different files`);
+  }
+  const cacheDir = o.cacheDir ?? defaultPltCacheDir();
+  if (o.out !== undefined) await checkOutputFile(o.out, "--out");
+  if (o.report !== undefined) await checkOutputFile(o.report, "--report");
+  await checkOutputDir(cacheDir, o.cacheDir ? "--cache-dir" : "the PLT cache");
+  return cacheDir;
+}
+
+/** The HTML heatmap report of the scored rows (src/report/score_report.ts). */
+async function report(
+  rows: ScoredRow[],
+  o: ScoreOptions,
+  r: {
+    input: string;
+    kind: L3Tokenizer["kind"];
+    maxLength: number;
+    truncated: number;
+    plt: { scoredTokens: number; seconds: number };
+    data: { notes: { emptyText: number } };
+  },
+): Promise<string> {
+  const { renderScoreReport } = await import("../report/score_report.ts");
+  const { plt } = r;
+  return renderScoreReport(rows, {
+    kind: r.kind,
+    settings: {
+      model: o.model,
+      input: r.input,
+      "max length": r.maxLength,
+      pbar: o.pbar,
+      complement: o.complement,
+      overflow: o.overflow,
+      "batch tokens": o.batchTokens,
+      version: VERSION,
+      date: new Date().toISOString(),
+    },
+    stats: {
+      rows: rows.length,
+      "scored tokens": rows.reduce((s, row) => s + row.plt.filter((p) => p !== null).length, 0),
+      "truncated texts": r.truncated,
+      "empty texts": r.data.notes.emptyText,
+      "tokens/s": plt.scoredTokens ? Number((plt.scoredTokens / plt.seconds).toFixed(1)) : "cached",
+      "wall time (s)": Number(plt.seconds.toFixed(1)),
+    },
+  });
 }
 
 /** The batch must hold one whole text: `--batch-tokens` at least the max length. */

@@ -10,6 +10,7 @@ import {
   loadConfigFile,
   resolveConfig,
   RESUME_KEYS,
+  type TrainConfig,
   trainFlagOptions,
 } from "../train/config.ts";
 import { runProgress, runTraining } from "../train/run.ts";
@@ -30,6 +31,8 @@ The resolved configuration is saved in RUN_DIR/config.yaml; --out must be a new 
 directory, or an earlier run to replace with --overwrite.
 `;
 
+type Flags = Record<string, string | boolean | (string | boolean)[] | undefined>;
+
 export async function train(args: string[]): Promise<void> {
   const { values } = parse(
     "train",
@@ -37,71 +40,25 @@ export async function train(args: string[]): Promise<void> {
     { ...trainFlagOptions(), ...RUN_CONTROL.flagOptions() },
     USAGE + "\n" + configHelp(RUN_CONTROL.helpRows(["resume", "overwrite"])),
   );
-  const flags = flagsToValues(values as Record<string, string | boolean>);
-  let config;
-  if (values.resume) {
-    const dir = values.resume as string;
-    // The run continues as its config.yaml says; a flag that changed it would break the
-    // bit-identical continuation (and the record of what was run), so it is refused.
-    const changing = [
-      ...(values.config !== undefined ? ["--config"] : []),
-      ...(values.overwrite ? ["--overwrite"] : []),
-      ...Object.keys(flags).filter((k) => !RESUME_KEYS.includes(k as ConfigKey)).map((k) =>
-        flagOf(k as ConfigKey)
-      ),
-    ];
-    if (changing.length) {
-      throw new UserError(
-        `${changing.join(", ")}: not allowed with --resume, which continues ${dir} with the ` +
-          `settings of its config.yaml (only ${RESUME_FLAGS} may be given); to change ` +
-          `settings, start a new run with --config ${join(dir, "config.yaml")}, the new flags ` +
-          `and a new --out`,
-      );
-    }
-    let text: string;
-    try {
-      text = await Deno.readTextFile(join(dir, "config.yaml"));
-    } catch {
-      throw new UserError(
-        `${dir}: no config.yaml; --resume takes a run directory written by 'l3mask train'`,
-      );
-    }
-    config = fromResolvedYaml(text, join(dir, "config.yaml"));
-    config.out = dir;
-    if (flags.offline !== undefined) config.offline = flags.offline as boolean;
-    if (flags.cache_dir !== undefined) config.cacheDir = flags.cache_dir as string;
-    const progress = await runProgress(dir);
-    if (progress?.done) {
-      // Resuming a finished run is not an error (a script may resume until done), but it
-      // must not score test again: say so and stop.
-      console.log(`run: ${dir}`);
-      console.log(
-        `finished already (${progress.step} step${progress.step === 1 ? "" : "s"}, best dev ` +
-          `${config.metric} ` +
-          `${fmt(progress.best)} at step ${progress.bestStep}); nothing to resume`,
-      );
-      console.log(
-        `to train again, start a new run: l3mask train --config ${
-          join(dir, "config.yaml")
-        } --out NEW_DIR`,
-      );
-      return;
-    }
+  const control = RUN_CONTROL.readFlags(values);
+  const flags = flagsToValues(values);
+  let config: TrainConfig;
+  if (control.resume !== undefined) {
+    config = await resumedConfig(control.resume, control, flags);
+    const progress = await runProgress(control.resume);
+    if (progress?.done) return finishedAlready(control.resume, config, progress);
   } else {
     const layers = [];
-    if (values.config) {
-      layers.push({
-        source: values.config as string,
-        values: await loadConfigFile(values.config as string),
-      });
+    if (control.config !== undefined) {
+      layers.push({ source: control.config, values: await loadConfigFile(control.config) });
     }
     layers.push({ source: "command line", values: flags, flags: true });
     config = resolveConfig(layers);
     config.out ??= join("runs", new Date().toISOString().replace(/[:.]/g, "-"));
   }
   const summary = await runTraining(config, {
-    resume: Boolean(values.resume),
-    overwrite: Boolean(values.overwrite),
+    resume: control.resume !== undefined,
+    overwrite: control.overwrite,
   });
   console.log(`run: ${summary.outDir}`);
   console.log(`best dev ${config.metric}: ${fmt(summary.bestDev)} at step ${summary.bestStep}`);
@@ -116,6 +73,68 @@ export async function train(args: string[]): Promise<void> {
     );
   }
   console.log(`steps: ${summary.steps}, wall time ${summary.seconds.toFixed(1)}s`);
+}
+
+/**
+ * The configuration of a run to resume: its config.yaml, with only the flags that say where
+ * files are found (RESUME_KEYS). A flag that changed what the run computes would break the
+ * bit-identical continuation (and the record of what was run), so it is refused.
+ */
+async function resumedConfig(
+  dir: string,
+  control: { config?: string; overwrite: boolean },
+  flags: Record<string, unknown>,
+): Promise<TrainConfig> {
+  const changing = [
+    ...(control.config !== undefined ? ["--config"] : []),
+    ...(control.overwrite ? ["--overwrite"] : []),
+    ...Object.keys(flags).filter((k) => !RESUME_KEYS.includes(k as ConfigKey)).map((k) =>
+      flagOf(k as ConfigKey)
+    ),
+  ];
+  if (changing.length) {
+    throw new UserError(
+      `${changing.join(", ")}: not allowed with --resume, which continues ${dir} with the ` +
+        `settings of its config.yaml (only ${RESUME_FLAGS} may be given); to change ` +
+        `settings, start a new run with --config ${join(dir, "config.yaml")}, the new flags ` +
+        `and a new --out`,
+    );
+  }
+  let text: string;
+  try {
+    text = await Deno.readTextFile(join(dir, "config.yaml"));
+  } catch {
+    throw new UserError(
+      `${dir}: no config.yaml; --resume takes a run directory written by 'l3mask train'`,
+    );
+  }
+  const config = fromResolvedYaml(text, join(dir, "config.yaml"));
+  config.out = dir;
+  if (flags.offline !== undefined) config.offline = flags.offline as boolean;
+  if (flags.cache_dir !== undefined) config.cacheDir = flags.cache_dir as string;
+  return config;
+}
+
+/**
+ * Resuming a finished run is not an error (a script may resume until done), but it must not
+ * score test again: say so and stop.
+ */
+function finishedAlready(
+  dir: string,
+  config: TrainConfig,
+  progress: { step: number; best: number; bestStep: number },
+): void {
+  console.log(`run: ${dir}`);
+  console.log(
+    `finished already (${progress.step} step${progress.step === 1 ? "" : "s"}, best dev ` +
+      `${config.metric} ` +
+      `${fmt(progress.best)} at step ${progress.bestStep}); nothing to resume`,
+  );
+  console.log(
+    `to train again, start a new run: l3mask train --config ${
+      join(dir, "config.yaml")
+    } --out NEW_DIR`,
+  );
 }
 
 function fmt(x: number): string {

@@ -2,6 +2,7 @@
 import { join } from "node:path";
 import { UserError } from "../errors.ts";
 import { writeFileAtomic } from "../io/atomic.ts";
+import { checkOutputDir } from "../io/outputs.ts";
 import { parseTokenizer } from "../io/tokenizer.ts";
 import { Progress } from "../util/progress.ts";
 import { BUILTIN_CORPORA, type BuiltinCorpus, loadBuiltinCorpus } from "../vocab/corpora.ts";
@@ -53,21 +54,9 @@ export async function vocab(args: string[]): Promise<void> {
   const limitAlphabet = o.limitAlphabet === "none" ? null : o.limitAlphabet;
   const out = o.out;
 
+  await checkOutputDir(out, "--out");
   const t0 = performance.now();
-  const counter = new WordCounter({ lowercase });
-  let documents = 0;
-  for (const spec of corpora) {
-    const docs = await readCorpus(spec);
-    const progress = new Progress(`count words ${spec}`, docs.length, "docs");
-    docs.forEach((d, i) => {
-      counter.add(d);
-      progress.update(i + 1);
-    });
-    progress.finish(docs.length);
-    documents += docs.length;
-  }
-  const wordCounts = counter.counts();
-  if (wordCounts.size === 0) throw new UserError(`no words in ${corpora.join(", ")}`);
+  const { counter, wordCounts, documents } = await countWords(corpora, lowercase);
   const tCount = performance.now();
 
   const initial = new Progress("merges", size, "tokens");
@@ -94,16 +83,56 @@ export async function vocab(args: string[]): Promise<void> {
 
   const cov = coverage(wordCounts, trained.tokens, CONTINUING_PREFIX, MAX_INPUT_CHARS_PER_WORD);
   const tCoverage = performance.now();
+  const time = `${sec(tCoverage - t0)} (read + count ${sec(tCount - t0)}, train ${
+    sec(tTrain - tCount)
+  }, check + write ${sec(tWrite - tTrain)}, coverage ${sec(tCoverage - tWrite)})`;
+  const lines = summary(trained, cov, { size, minFrequency, out, documents, counter, time });
+  const w = Math.max(...lines.map(([k]) => k.length));
+  for (const [k, v] of lines) console.log(`${k.padEnd(w)}  ${v}`);
+}
+
+/** The words of every corpus, counted (documents read one corpus at a time, with progress). */
+async function countWords(corpora: string[], lowercase: boolean) {
+  const counter = new WordCounter({ lowercase });
+  let documents = 0;
+  for (const spec of corpora) {
+    const docs = await readCorpus(spec);
+    const progress = new Progress(`count words ${spec}`, docs.length, "docs");
+    docs.forEach((d, i) => {
+      counter.add(d);
+      progress.update(i + 1);
+    });
+    progress.finish(docs.length);
+    documents += docs.length;
+  }
+  const wordCounts = counter.counts();
+  if (wordCounts.size === 0) throw new UserError(`no words in ${corpora.join(", ")}`);
+  return { counter, wordCounts, documents };
+}
+
+/** The summary printed after training: files, vocabulary make-up, corpus, coverage, time. */
+function summary(
+  trained: ReturnType<typeof trainWordPiece>,
+  cov: ReturnType<typeof coverage>,
+  r: {
+    size: number;
+    minFrequency: number;
+    out: string;
+    documents: number;
+    counter: WordCounter;
+    time: string;
+  },
+): [string, string][] {
   const stopWhy = {
-    size: `reached --size ${size}`,
+    size: `reached --size ${r.size}`,
     "min-frequency": `the best pair occurred ${trained.lastMergeCount > 0 ? "fewer" : "0"} times ` +
-      `(< --min-frequency ${minFrequency})`,
+      `(< --min-frequency ${r.minFrequency})`,
     "no-pairs": "no pairs left to merge (every word is one token)",
   }[trained.stop];
   const merged = trained.tokens.length - trained.specials - trained.alphabet -
     trained.continuations;
-  const lines: [string, string][] = [
-    ["wrote", `${jsonPath}, ${join(out, "vocab.txt")}`],
+  return [
+    ["wrote", `${join(r.out, "tokenizer.json")}, ${join(r.out, "vocab.txt")}`],
     ["vocabulary", `${trained.tokens.length} tokens (${stopWhy})`],
     [
       "  of which",
@@ -116,7 +145,7 @@ export async function vocab(args: string[]): Promise<void> {
     ],
     [
       "corpus",
-      `${documents} documents, ${counter.chars} characters, ${trained.wordOccurrences} words ` +
+      `${r.documents} documents, ${r.counter.chars} characters, ${trained.wordOccurrences} words ` +
       `(${trained.words} distinct)`,
     ],
     [
@@ -124,14 +153,8 @@ export async function vocab(args: string[]): Promise<void> {
       `${cov.tokensPerWord.toFixed(3)} tokens/word, ${(100 * cov.wholeWordRate).toFixed(1)}% ` +
       `of words one token, ${(100 * cov.unkRate).toFixed(3)}% [UNK]`,
     ],
-    [
-      "time",
-      `${sec(tCoverage - t0)} (read + count ${sec(tCount - t0)}, train ${sec(tTrain - tCount)}, ` +
-      `check + write ${sec(tWrite - tTrain)}, coverage ${sec(tCoverage - tWrite)})`,
-    ],
+    ["time", r.time],
   ];
-  const w = Math.max(...lines.map(([k]) => k.length));
-  for (const [k, v] of lines) console.log(`${k.padEnd(w)}  ${v}`);
 }
 
 /** A corpus's documents: `builtin:<name>` or a file. */

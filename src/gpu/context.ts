@@ -6,6 +6,7 @@
  * training step is one command encoder and one submit. Every dispatch gets its own 256-byte slot
  * in a uniform arena that is uploaded once per submit.
  */
+import { UserError } from "../errors.ts";
 import { type ShaderName, SHADERS } from "../shaders.ts";
 import { BufferPool } from "./pool.ts";
 import { PipelineCache } from "./pipelines.ts";
@@ -562,6 +563,18 @@ export function parseUniformStruct(
       }
       return { name: m[1], type: m[2] as "u32" | "i32" | "f32" };
     });
+}
+
+/**
+ * `createContext` for a command: a missing adapter or a failed device request (whose message says
+ * what to install or set) becomes a one-line UserError instead of a stack trace.
+ */
+export async function openDevice(opts: ContextOptions = {}): Promise<GpuContext> {
+  try {
+    return await createContext(opts);
+  } catch (e) {
+    throw new UserError((e as Error).message);
+  }
 }
 
 /** Acquire an adapter and a device with the adapter's maximum limits. */

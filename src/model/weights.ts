@@ -122,35 +122,38 @@ async function loadTokenizerIfPresent(dir: string): Promise<L3Tokenizer | null> 
   return found ? await loadTokenizer(file) : null;
 }
 
+/** What a Hugging Face checkpoint is written from. */
+export interface Checkpoint {
+  cfg: ModelConfig;
+  params: HostParams;
+  /** The heads whose parameters are saved (paramSpecs order). */
+  heads: { mlm: boolean; classifier: boolean };
+  /** config.json: toHfConfig's extras, then `extraConfig`'s keys on top. */
+  hf: HfConfigExtras;
+  extraConfig?: Record<string, unknown>;
+  tokenizerJson: Uint8Array;
+}
+
 /**
- * Writes a Hugging Face checkpoint into `dir` (created if missing): model.safetensors (the
- * parameters of `heads`, in paramSpecs order), config.json (toHfConfig, then `extraConfig`'s keys
- * on top) and tokenizer.json. Each file is written atomically, weights first.
+ * Writes a Hugging Face checkpoint into `dir` (created if missing): model.safetensors,
+ * config.json and tokenizer.json, each atomically, weights first.
  */
-export async function saveCheckpoint(
-  dir: string,
-  cfg: ModelConfig,
-  params: HostParams,
-  heads: { mlm: boolean; classifier: boolean },
-  hf: HfConfigExtras,
-  tokenizerJson: Uint8Array,
-  extraConfig: Record<string, unknown> = {},
-): Promise<void> {
+export async function saveCheckpoint(dir: string, c: Checkpoint): Promise<void> {
   await Deno.mkdir(dir, { recursive: true });
   await writeSafetensors(
     join(dir, "model.safetensors"),
-    paramSpecs(cfg, heads).map((p) => ({
+    paramSpecs(c.cfg, c.heads).map((p) => ({
       name: p.name,
       shape: p.shape,
-      data: params.get(p.name)!,
+      data: c.params.get(p.name)!,
     })),
     { format: "pt" },
   );
   await writeFileAtomic(
     join(dir, "config.json"),
-    JSON.stringify({ ...toHfConfig(cfg, hf), ...extraConfig }, null, 2) + "\n",
+    JSON.stringify({ ...toHfConfig(c.cfg, c.hf), ...c.extraConfig }, null, 2) + "\n",
   );
-  await writeFileAtomic(join(dir, "tokenizer.json"), tokenizerJson);
+  await writeFileAtomic(join(dir, "tokenizer.json"), c.tokenizerJson);
 }
 
 /** The parameters `specs` names from `dir`/model.safetensors (every one must be there). */

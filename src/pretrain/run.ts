@@ -4,7 +4,7 @@
  * run directory itself (next to the tokenizer) and state/.
  */
 import { UserError } from "../errors.ts";
-import { createContext } from "../gpu/context.ts";
+import { openDevice } from "../gpu/context.ts";
 import type { L3Tokenizer } from "../io/tokenizer.ts";
 import type { Example } from "../data/examples.ts";
 import type { ModelConfig } from "../model/config.ts";
@@ -41,9 +41,7 @@ export async function runMlmJob(
   extraConfig: Record<string, unknown>,
 ): Promise<void> {
   const { train, heldout } = splitHeldout(exs, heldoutFraction, s.seed);
-  const ctx = await createContext().catch((e) => {
-    throw new UserError((e as Error).message);
-  });
+  const ctx = await openDevice();
   const tr = new MlmTrainer(ctx, cfg, host, tok, s);
   let keep: ((lines: string[]) => string[]) | undefined;
   if (resume) {
@@ -63,9 +61,14 @@ export async function runMlmJob(
   );
   const heads = { mlm: true, classifier: false };
   const result = await runMlm(tr, train, heldout, (r) => run.log(r), async () => {
-    const params = await tr.readParams();
-    const mlmCfg = { ...cfg, numLabels: 0 };
-    await run.saveModel(".", mlmCfg, params, heads, { head: "mlm" }, tokenizerJson, extraConfig);
+    await run.saveModel(".", {
+      cfg: { ...cfg, numLabels: 0 },
+      params: await tr.readParams(),
+      heads,
+      hf: { head: "mlm" },
+      extraConfig,
+      tokenizerJson,
+    });
     await run.saveState(tr, { step: tr.step });
   });
   run.closeMetrics();

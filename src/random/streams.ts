@@ -70,6 +70,11 @@ export function devHeadSeed(seed: number, step: number): number {
   return seed + 7919 * (step + 1);
 }
 
+/** Dropout seed of META-TARTAN's dev-head step `headStep` at optimizer step `step`. */
+export function devHeadDropoutSeed(step: number, headStep: number): number {
+  return (step * 131 + headStep) >>> 0;
+}
+
 /**
  * Masks of the held-out MLM loss (`pretrain`): fixed by the seed so the loss is comparable across
  * steps. Returns the masking seed and the masking `step` of the batch starting at row `start`.

@@ -19,10 +19,13 @@ import { UserError } from "../errors.ts";
 import { writeFileAtomic } from "../io/atomic.ts";
 import { asFsUserError, checkOutputDir } from "../io/outputs.ts";
 import { readStateDir, writeStateDir } from "../io/state.ts";
-import type { HfConfigExtras } from "../model/hf_config.ts";
-import type { ModelConfig } from "../model/config.ts";
 import type { ParamSpec } from "../model/params.ts";
-import { type HostParams, readCheckpointParams, saveCheckpoint } from "../model/weights.ts";
+import {
+  type Checkpoint,
+  type HostParams,
+  readCheckpointParams,
+  saveCheckpoint,
+} from "../model/weights.ts";
 
 /** What a run writes into its directory (and `overwrite` removes), besides temporary files. */
 const RUN_ENTRIES = [
@@ -148,24 +151,8 @@ export class RunDir<R> {
   }
 
   /** Writes a Hugging Face checkpoint into `where` (a subdirectory, or "." for the run itself). */
-  async saveModel(
-    where: string,
-    cfg: ModelConfig,
-    params: HostParams,
-    heads: { mlm: boolean; classifier: boolean },
-    hf: HfConfigExtras,
-    tokenizerJson: Uint8Array,
-    extraConfig: Record<string, unknown> = {},
-  ): Promise<void> {
-    await saveCheckpoint(
-      join(this.path, where),
-      cfg,
-      params,
-      heads,
-      hf,
-      tokenizerJson,
-      extraConfig,
-    );
+  async saveModel(where: string, checkpoint: Checkpoint): Promise<void> {
+    await saveCheckpoint(join(this.path, where), checkpoint);
   }
 
   /** The parameters `specs` names from the checkpoint in `where`. */

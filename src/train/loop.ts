@@ -327,9 +327,13 @@ export class TrainLoop {
   private async saveBest(): Promise<void> {
     const { cfg, raw, tokenizerJson } = this.x.model;
     const params = await this.trainer.readParams();
-    const heads = { mlm: params.has(modelNames(cfg).mlmBias), classifier: true };
-    const hf = { head: "classification" as const, labels: this.x.labels, original: raw };
-    await this.run.saveModel("best", cfg, params, heads, hf, tokenizerJson);
+    await this.run.saveModel("best", {
+      cfg,
+      params,
+      heads: { mlm: params.has(modelNames(cfg).mlmBias), classifier: true },
+      hf: { head: "classification", labels: this.x.labels, original: raw },
+      tokenizerJson,
+    });
   }
 
   private async reloadBest(): Promise<void> {

@@ -10,7 +10,7 @@ import { checkLabelsSeen, checkTrainLabels, labelSet } from "../data/labels.ts";
 import { type DataRow, readDataset } from "../data/read.ts";
 import { countTruncated, encodeRows, type Example } from "../data/examples.ts";
 import { UserError } from "../errors.ts";
-import { createContext, type GpuContext } from "../gpu/context.ts";
+import { type GpuContext, openDevice } from "../gpu/context.ts";
 import { resolveModel } from "../io/hub.ts";
 import { type L3Tokenizer, loadTokenizer } from "../io/tokenizer.ts";
 import { matmulPolicy } from "../kernels/linear.ts";
@@ -209,14 +209,6 @@ function reportTruncation(t: Truncation, cfg: ModelConfig, say: (m: string) => v
         ? ` (the model allows --max-length up to ${limit})`
         : " (the model's positions allow no more)"),
   );
-}
-
-async function openDevice(): Promise<GpuContext> {
-  try {
-    return await createContext();
-  } catch (e) {
-    throw new UserError((e as Error).message);
-  }
 }
 
 /** L3Masking: PLT of the training texts under the vanilla model (cached, never per batch). */

@@ -13,22 +13,22 @@ import { scaleAccumulate } from "../kernels/scale.ts";
 import { cosineSimilarity } from "../kernels/norm.ts";
 import { maskBatch, replacementIds } from "../mask/masking.ts";
 import type { ModelConfig } from "../model/config.ts";
-import { Encoder, type Store } from "../model/encoder.ts";
+import { Encoder } from "../model/encoder.ts";
 import { GpuBackend } from "../model/gpu_backend.ts";
 import { modelNames, type ParamSpec, paramSpecs } from "../model/params.ts";
 import {
   gpuStore,
   gpuZerosLike,
   type HostParams,
-  initParam,
   readGpuStore,
   releaseGpuStore,
   storeTensors,
 } from "../model/weights.ts";
 import type { L3Tokenizer } from "../io/tokenizer.ts";
 import { type Example, padBatch } from "../data/examples.ts";
+import { DevHead } from "./dev_head.ts";
 import { predictProbs } from "../classify/predict.ts";
-import { devHeadSeed, dropoutSeed, SHUFFLE, shuffled } from "../random/streams.ts";
+import { dropoutSeed } from "../random/streams.ts";
 import { GroupOptimizer, type GroupSettings, type GStore } from "../optim/optimizer.ts";
 import { linearSchedule } from "../optim/schedule.ts";
 import { matmulPolicy } from "../kernels/linear.ts";
@@ -119,7 +119,6 @@ export class Trainer {
       v: gpuZerosLike(ctx, cfg, used, "adam.v"),
     };
     const n = modelNames(cfg);
-    const wte = n.wte;
     const mlmHeadNames = [
       `${n.mlmDense}.weight`,
       `${n.mlmDense}.bias`,
@@ -133,10 +132,7 @@ export class Trainer {
         p.name
       ),
     );
-    const enc = this.specs.filter((p) => p.group === "encoder");
-    const head = this.specs.filter((p) => p.group === "head");
-    this.encOpt = new GroupOptimizer(ctx, enc, this.params, this.moments, s.encoder, wte);
-    this.headOpt = new GroupOptimizer(ctx, head, this.params, this.moments, s.head, wte);
+    [this.encOpt, this.headOpt] = this.optimizers(s);
     this.randomIds = replacementIds(tok.vocabSize, (id) => tok.isSpecial(id));
     const k = 2;
     this.state.taskLogits = { cls: 1 / k, mlm: 1 / k };
@@ -156,102 +152,33 @@ export class Trainer {
 
   /**
    * One optimizer step on a primary batch (and an MLM batch for mtl), each given as its
-   * micro-batches. Returns the losses and weights it applied.
+   * micro-batches. Returns the losses and weights it applied. The dispatch order is fixed:
+   * primary gradient, MLM gradient, META-TARTAN cosines, task weighting, optimizer.
    */
   async step(primary: Example[][], mlm: Example[][] | null): Promise<StepLog> {
     const { ctx, s } = this;
     await matmulPolicy(ctx).tuneIfPending();
     const stepIndex = this.state.step; // 0-based: the schedule's current step
-    const A = primary.length;
-    this.zero(this.gPrim);
-    const clsLosses: T[] = [];
-    const mlmLogp: T[] = [];
-    let mlmRows = 0;
-    // 1. primary task (encoder + classifier) → gPrim
-    primary.forEach((mb, i) => {
-      const batch = padBatch(mb, this.tok.specialIds.pad);
-      const pass = this.model.forward(batch, {
-        labels: Uint32Array.from(mb.map((e) => e.label)),
-        train: true,
-        seed: dropoutSeed(s.seed, stepIndex, i, 0),
-      });
-      this.model.backward(pass, this.gPrim, { mlm: 0, cls: 1 / A });
-      clsLosses.push(keep(pass.cls!.losses, pass, "losses"));
-      this.model.releasePass(pass);
-    });
-    // 2. auxiliary MLM task → gMlm
-    if (mlm && this.gMlm) {
-      this.zero(this.gMlm);
-      mlm.forEach((mb, i) => {
-        const masked = maskBatch({
-          ids: mb.map((e) => e.ids),
-          scored: mb.map((e) => e.special.map((x) => !x)),
-          maskProb: s.masking === "l3" ? mb.map((e) => e.maskProb!) : undefined,
-          T: Math.ceil(Math.max(...mb.map((e) => e.ids.length)) / 4) * 4,
-          padId: this.tok.specialIds.pad,
-        }, {
-          mode: s.masking,
-          pbar: s.pbar,
-          maskId: this.tok.specialIds.mask,
-          randomIds: this.randomIds,
-          seed: s.seed,
-          step: stepIndex * A + i,
-        });
-        if (masked.rows.length === 0) return; // no scored token in the whole micro-batch
-        const batch = padBatch(mb, this.tok.specialIds.pad);
-        batch.ids = masked.ids;
-        const pass = this.model.forward(batch, {
-          mlm: { rows: masked.rows, targets: masked.targets },
-          train: true,
-          seed: dropoutSeed(s.seed, stepIndex, i, 1),
-        });
-        this.model.backward(pass, this.gMlm!, { mlm: 1 / A, cls: 0 });
-        mlmLogp.push(keep(pass.mlm!.logp, pass, "logp"));
-        mlmRows += masked.rows.length;
-        this.model.releasePass(pass);
-      });
-    }
-    // 3. task weights
-    let weights: { cls: number; mlm: number } | null = null;
-    let cosines: { cls: number; mlm: number } | null = null;
-    let devSteps: number | null = null;
-    let cosT: T | null = null;
+    const clsLosses = this.primaryGradient(primary, stepIndex);
     const useMlm = mlm !== null && this.gMlm !== null;
-    if (useMlm) {
-      if (this.dev) {
-        devSteps = await this.dev.computeDevGradient(stepIndex);
-        cosT = ctx.empty([2], "cosines");
-        const gDev = this.sharedTensors(this.dev.grads);
-        const c0 = cosT.view(0, [1], "cos.cls"), c1 = ctx.empty([1], "cos.mlm");
-        cosineSimilarity(ctx, c0, gDev, this.sharedTensors(this.gPrim));
-        cosineSimilarity(ctx, c1, gDev, this.sharedTensors(this.gMlm!));
-        ctx.copy(c1, cosT, 4, 0, 4);
-        ctx.release(c1);
-      }
-    }
+    const aux = useMlm ? this.mlmGradient(mlm, stepIndex, primary.length) : { logp: [], rows: 0 };
+    const meta = useMlm && this.dev ? await this.metaCosines(stepIndex) : null;
     // Read back once per step, after the optimizer step is recorded; only META-TARTAN reads
     // before it (with the losses), since its task weights need the cosines.
-    const lossTensors = [...clsLosses, ...mlmLogp];
+    const lossTensors = [...clsLosses, ...aux.logp];
     let reads: Float32Array[] | null = null;
-    if (cosT) {
-      reads = await ctx.readMany([...lossTensors, cosT]);
+    let cosines: { cls: number; mlm: number } | null = null;
+    if (meta) {
+      reads = await ctx.readMany([...lossTensors, meta.cos]);
       const c = reads[reads.length - 1];
       cosines = { cls: c[0], mlm: c[1] };
       this.state.taskLogits.cls += s.metaLr * c[0];
       this.state.taskLogits.mlm += s.metaLr * c[1];
-      ctx.release(cosT);
+      ctx.release(meta.cos);
     }
-    if (useMlm) {
-      weights = softmax2(this.state.taskLogits);
-      this.combine(weights);
-    }
-    // 4. clip each group and step
-    const lrScale = this.state.constantLr
-      ? 1
-      : linearSchedule(stepIndex, s.totalSteps, Math.round(s.warmupRatio * s.totalSteps));
-    const adamStep = stepIndex - this.state.adamOffset + 1;
-    this.encOpt.step(this.gPrim, lrScale, adamStep);
-    this.headOpt.step(this.gPrim, lrScale, adamStep);
+    const weights = useMlm ? softmax2(this.state.taskLogits) : null;
+    if (weights) this.combine(weights);
+    const lrScale = this.optimizerStep(stepIndex);
     const tail = await ctx.readMany([
       ...(reads ? [] : lossTensors),
       this.encOpt.norm,
@@ -259,19 +186,8 @@ export class Trainer {
     ]);
     reads ??= tail;
     const [ne, nh] = tail.slice(-2);
-    let lossCls = 0;
-    primary.forEach((mb, i) => {
-      for (let b = 0; b < mb.length; b++) lossCls += reads[i][b] / mb.length / A;
-    });
-    let lossMlm: number | null = null;
-    if (mlm) {
-      let sum = 0;
-      mlmLogp.forEach((t, i) => {
-        const r = reads[clsLosses.length + i];
-        for (let j = 0; j < t.numel; j++) sum -= r[j];
-      });
-      lossMlm = mlmRows ? sum / mlmRows : 0;
-    }
+    const lossCls = meanClsLoss(primary, reads);
+    const lossMlm = mlm ? meanMlmLoss(aux.logp, reads.slice(clsLosses.length), aux.rows) : null;
     ctx.release(...lossTensors);
     this.state.step++;
     return {
@@ -282,9 +198,94 @@ export class Trainer {
       lrHead: s.head.lr * lrScale,
       gradNormEncoder: ne[0],
       gradNormHead: nh[0],
-      devHeadSteps: devSteps,
+      devHeadSteps: meta?.devSteps ?? null,
       cosines,
     };
+  }
+
+  /** Primary task (encoder + classifier) → gPrim; returns each micro-batch's per-example losses. */
+  private primaryGradient(primary: Example[][], stepIndex: number): T[] {
+    const A = primary.length;
+    this.zero(this.gPrim);
+    return primary.map((mb, i) => {
+      const batch = padBatch(mb, this.tok.specialIds.pad);
+      const pass = this.model.forward(batch, {
+        labels: Uint32Array.from(mb.map((e) => e.label)),
+        train: true,
+        seed: dropoutSeed(this.s.seed, stepIndex, i, 0),
+      });
+      this.model.backward(pass, this.gPrim, { mlm: 0, cls: 1 / A });
+      const losses = keep(pass.cls!.losses, pass, "losses");
+      this.model.releasePass(pass);
+      return losses;
+    });
+  }
+
+  /**
+   * Auxiliary MLM task → gMlm, each micro-batch masked (RTM or L3Masking) from the seed and step.
+   * Returns the log-probabilities of the masked targets and how many there were.
+   */
+  private mlmGradient(mlm: Example[][], stepIndex: number, A: number) {
+    const s = this.s;
+    const logp: T[] = [];
+    let rows = 0;
+    this.zero(this.gMlm!);
+    mlm.forEach((mb, i) => {
+      const masked = maskBatch({
+        ids: mb.map((e) => e.ids),
+        scored: mb.map((e) => e.special.map((x) => !x)),
+        maskProb: s.masking === "l3" ? mb.map((e) => e.maskProb!) : undefined,
+        T: Math.ceil(Math.max(...mb.map((e) => e.ids.length)) / 4) * 4,
+        padId: this.tok.specialIds.pad,
+      }, {
+        mode: s.masking,
+        pbar: s.pbar,
+        maskId: this.tok.specialIds.mask,
+        randomIds: this.randomIds,
+        seed: s.seed,
+        step: stepIndex * A + i,
+      });
+      if (masked.rows.length === 0) return; // no scored token in the whole micro-batch
+      const batch = padBatch(mb, this.tok.specialIds.pad);
+      batch.ids = masked.ids;
+      const pass = this.model.forward(batch, {
+        mlm: { rows: masked.rows, targets: masked.targets },
+        train: true,
+        seed: dropoutSeed(s.seed, stepIndex, i, 1),
+      });
+      this.model.backward(pass, this.gMlm!, { mlm: 1 / A, cls: 0 });
+      logp.push(keep(pass.mlm!.logp, pass, "logp"));
+      rows += masked.rows.length;
+      this.model.releasePass(pass);
+    });
+    return { logp, rows };
+  }
+
+  /** META-TARTAN: g_dev from a fresh dev head, then (2) cos(g_dev, g_cls), cos(g_dev, g_mlm). */
+  private async metaCosines(stepIndex: number): Promise<{ cos: T; devSteps: number }> {
+    const { ctx } = this;
+    const dev = this.dev!;
+    const devSteps = await dev.computeDevGradient(stepIndex);
+    const cos = ctx.empty([2], "cosines");
+    const gDev = this.sharedTensors(dev.grads);
+    const c0 = cos.view(0, [1], "cos.cls"), c1 = ctx.empty([1], "cos.mlm");
+    cosineSimilarity(ctx, c0, gDev, this.sharedTensors(this.gPrim));
+    cosineSimilarity(ctx, c1, gDev, this.sharedTensors(this.gMlm!));
+    ctx.copy(c1, cos, 4, 0, 4);
+    ctx.release(c1);
+    return { cos, devSteps };
+  }
+
+  /** Clip each group and take an AdamW step at the scheduled rate; returns the lr scale. */
+  private optimizerStep(stepIndex: number): number {
+    const s = this.s;
+    const lrScale = this.state.constantLr
+      ? 1
+      : linearSchedule(stepIndex, s.totalSteps, Math.round(s.warmupRatio * s.totalSteps));
+    const adamStep = stepIndex - this.state.adamOffset + 1;
+    this.encOpt.step(this.gPrim, lrScale, adamStep);
+    this.headOpt.step(this.gPrim, lrScale, adamStep);
+    return lrScale;
   }
 
   /** gPrim (shared) = w_cls gPrim + w_mlm gMlm; the MLM head gets its own gradient unscaled. */
@@ -341,23 +342,22 @@ export class Trainer {
     this.s.head = settings.head;
     this.encOpt.release();
     this.headOpt.release();
+    [this.encOpt, this.headOpt] = this.optimizers(settings);
+  }
+
+  /** AdamW of the encoder group and of the head group, each with its own settings. */
+  private optimizers(settings: { encoder: GroupSettings; head: GroupSettings }) {
     const wte = this.model.names.wte;
-    this.encOpt = new GroupOptimizer(
-      this.ctx,
-      this.specs.filter((p) => p.group === "encoder"),
-      this.params,
-      this.moments,
-      settings.encoder,
-      wte,
-    );
-    this.headOpt = new GroupOptimizer(
-      this.ctx,
-      this.specs.filter((p) => p.group === "head"),
-      this.params,
-      this.moments,
-      settings.head,
-      wte,
-    );
+    const group = (g: "encoder" | "head") =>
+      new GroupOptimizer(
+        this.ctx,
+        this.specs.filter((p) => p.group === g),
+        this.params,
+        this.moments,
+        settings[g],
+        wte,
+      );
+    return [group("encoder"), group("head")] as const;
   }
 
   release(): void {
@@ -395,144 +395,27 @@ function keep(t: T, pass: { cls: unknown; mlm: unknown }, field: "losses" | "log
   return t;
 }
 
+/** Mean classification loss over the step: per micro-batch mean, averaged over micro-batches. */
+function meanClsLoss(primary: Example[][], reads: Float32Array[]): number {
+  const A = primary.length;
+  let loss = 0;
+  primary.forEach((mb, i) => {
+    for (let b = 0; b < mb.length; b++) loss += reads[i][b] / mb.length / A;
+  });
+  return loss;
+}
+
+/** Mean MLM loss over every masked target of the step (0 when nothing was masked). */
+function meanMlmLoss(logp: T[], reads: Float32Array[], rows: number): number {
+  let sum = 0;
+  logp.forEach((t, i) => {
+    for (let j = 0; j < t.numel; j++) sum -= reads[i][j];
+  });
+  return rows ? sum / rows : 0;
+}
+
 function softmax2(l: { cls: number; mlm: number }): { cls: number; mlm: number } {
   const m = Math.max(l.cls, l.mlm);
   const a = Math.exp(l.cls - m), b = Math.exp(l.mlm - m);
   return { cls: a / (a + b), mlm: b / (a + b) };
-}
-
-/**
- * META-TARTAN's dev head (SPEC §5 step 3): a fresh classification head trained for up to N steps
- * on cached encoder features of a dev sample, then the gradient of its loss on a fresh dev sample
- * with respect to the encoder.
- */
-class DevHead {
-  readonly grads: GStore;
-  private readonly headParams: Map<string, T>;
-  private readonly headGrads: Map<string, T>;
-  private readonly model: Encoder<T, W>;
-  private readonly headSpecs: ParamSpec[];
-  private readonly moments: { m: GStore; v: GStore };
-  private readonly opt: GroupOptimizer;
-
-  constructor(readonly tr: Trainer, readonly dev: Example[]) {
-    const { ctx, cfg } = tr;
-    this.headSpecs = tr.specs.filter((p) => p.group === "head");
-    this.headParams = new Map(
-      this.headSpecs.map((p) => [p.name, ctx.zeros([size(p)], `devhead:${p.name}`)]),
-    );
-    this.headGrads = new Map(
-      this.headSpecs.map((p) => [p.name, ctx.zeros([size(p)], `devhead.grad:${p.name}`)]),
-    );
-    // Encoder gradient store: its own tensors for the shared encoder, the dev head's for the head.
-    const host: HostParams = new Map(
-      tr.specs.filter((p) => p.group === "encoder").map((p) => [p.name, new Float32Array(size(p))]),
-    );
-    const enc = gpuZerosLike(ctx, cfg, host, "grad.dev");
-    this.grads = { wte: enc.wte, t: new Map([...enc.t, ...this.headGrads]) };
-    const merged: Store<T, W> = {
-      wte: tr.params.wte,
-      t: new Map([...tr.params.t, ...this.headParams]),
-    };
-    this.model = new Encoder(tr.be, cfg, merged, { mlm: tr.s.mode === "mtl", classifier: true });
-    const m = new Map(
-      this.headSpecs.map((p) => [p.name, ctx.zeros([size(p)], `devhead.m:${p.name}`)]),
-    );
-    const v = new Map(
-      this.headSpecs.map((p) => [p.name, ctx.zeros([size(p)], `devhead.v:${p.name}`)]),
-    );
-    this.moments = { m: { wte: tr.params.wte, t: m }, v: { wte: tr.params.wte, t: v } };
-    const d = tr.s.devHead;
-    this.opt = new GroupOptimizer(
-      ctx,
-      this.headSpecs,
-      { wte: tr.params.wte, t: this.headParams },
-      this.moments,
-      {
-        lr: d.lr,
-        betas: [0.9, 0.999],
-        eps: 1e-8,
-        weightDecay: d.weightDecay,
-        clipNorm: Infinity,
-      },
-      modelNames(cfg).wte,
-    );
-  }
-
-  private sample(step: number, draw: number): Example[] {
-    const n = Math.min(this.tr.s.devHead.examples, this.dev.length);
-    return shuffled(this.dev.length, this.tr.s.seed, SHUFFLE.dev, step * 2 + draw).slice(0, n).map((
-      i,
-    ) => this.dev[i]);
-  }
-
-  /** Train a fresh head, then leave g_dev (encoder) in this.grads. Returns the head steps taken. */
-  async computeDevGradient(step: number): Promise<number> {
-    const { ctx, cfg } = this.tr;
-    const be = this.tr.be;
-    const d = this.tr.s.devHead;
-    // Fresh head: seeded per step.
-    this.headSpecs.forEach((p, i) =>
-      ctx.write(this.headParams.get(p.name)!, initParam(p, devHeadSeed(this.tr.s.seed, step), i))
-    );
-    ctx.fillMany([...this.moments.m.t.values(), ...this.moments.v.t.values()], 0);
-    // Cached encoder features of the first dev sample (encoder frozen, dropout off).
-    const ex = this.sample(step, 0);
-    const B = ex.length;
-    const pass = this.model.forward(padBatch(ex, this.tr.tok.specialIds.pad), {
-      train: false,
-      seed: 0,
-      inference: true,
-    });
-    const rows = be.uploadU32(Uint32Array.from(ex.map((_, b) => b * pass.batch.T)), "dev.rows");
-    const feats = be.empty([B, cfg.hidden], "dev.features");
-    be.gatherRows(feats, pass.hidden, rows, { M: B, C: cfg.hidden });
-    this.model.releasePass(pass);
-    be.release(rows);
-    const labels = Uint32Array.from(ex.map((e) => e.label));
-    let prev = Infinity;
-    let steps = 0;
-    for (; steps < d.steps; steps++) {
-      ctx.fillMany([...this.headGrads.values()], 0);
-      const opts = { labels, train: true, seed: (step * 131 + steps) >>> 0 };
-      const c = this.model.clsForward(feats, B, 1, opts);
-      const dFeats = be.zeros([B, cfg.hidden], "dev.dfeatures");
-      this.model.clsBackward(c, B, opts, dFeats, this.grads, 1);
-      const losses = await ctx.read(c.losses);
-      be.release(dFeats, ...Object.values(c));
-      let loss = 0;
-      for (let b = 0; b < B; b++) loss += losses[b] / B;
-      this.opt.step({ wte: this.tr.params.wte, t: this.headGrads }, 1, steps + 1);
-      if (Math.abs(prev - loss) < d.tol) {
-        steps++;
-        break;
-      }
-      prev = loss;
-    }
-    be.release(feats);
-    // g_dev: the trained head's loss on a fresh dev sample, w.r.t. the encoder.
-    ctx.fillMany(storeTensors(this.grads), 0);
-    const ex2 = this.sample(step, 1);
-    const pass2 = this.model.forward(padBatch(ex2, this.tr.tok.specialIds.pad), {
-      labels: Uint32Array.from(ex2.map((e) => e.label)),
-      train: false,
-      seed: 0,
-    });
-    this.model.backward(pass2, this.grads, { mlm: 0, cls: 1 });
-    this.model.releasePass(pass2);
-    return steps;
-  }
-
-  release(): void {
-    const ctx = this.tr.ctx;
-    this.grads.wte.release(ctx);
-    for (const t of this.grads.t.values()) ctx.release(t);
-    for (const t of this.headParams.values()) ctx.release(t);
-    for (const t of [...this.moments.m.t.values(), ...this.moments.v.t.values()]) ctx.release(t);
-    this.opt.release();
-  }
-}
-
-function size(p: ParamSpec): number {
-  return p.shape.reduce((a, b) => a * b, 1);
 }
