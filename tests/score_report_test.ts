@@ -10,8 +10,8 @@ import {
   renderTokens,
   type ReportInfo,
   type ScoredRow,
-  summarizeScores,
 } from "../src/report/score_report.ts";
+import { summarizeScores } from "../src/report/score_summary.ts";
 import { escapeHtml } from "../src/report/html.ts";
 
 // GPT-2's bytes_to_unicode, written out here so the test does not reuse the code it checks.

@@ -12,15 +12,15 @@ import {
   parseMetricsJsonl,
   type StepRecord,
 } from "../src/run/records.ts";
+import { formatDuration, renderTrainReport } from "../src/report/train_report.ts";
+import { buildTimeline, smoothEma } from "../src/report/timeline.ts";
+import { MAX_POINTS, type TrainReportInfo } from "../src/report/train_charts.ts";
 import {
-  buildTimeline,
-  formatDuration,
-  MAX_POINTS,
-  renderTrainReport,
-  smoothEma,
-  type TrainReportInfo,
-} from "../src/report/train_report.ts";
-import { downsampleIndices, formatTick, strideIndices, svgLineChart } from "../src/report/html.ts";
+  downsampleIndices,
+  formatTick,
+  strideIndices,
+  svgLineChart,
+} from "../src/report/charts.ts";
 import { perClassScores } from "../src/classify/metrics.ts";
 import { rng } from "./util.ts";
 

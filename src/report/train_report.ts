@@ -10,137 +10,20 @@
  * steps are drawn after the main phase's last step. Every series is downsampled to at most 1000
  * points (svgLineChart), so a long run still gives a file of a few hundred kB.
  */
-import {
-  BASE_CSS,
-  escapeHtml,
-  formatNumber,
-  htmlDocument,
-  keyValueTable,
-  type LineSeries,
-  niceStep,
-  svgLineChart,
-} from "./html.ts";
+import { BASE_CSS, escapeHtml, formatNumber, htmlDocument, keyValueTable } from "./html.ts";
 import { perClassScores } from "../classify/metrics.ts";
-import type { EvalRecord, EventRecord, MetricRecord, Phase, StepRecord } from "../run/records.ts";
+import type { EvalRecord, MetricRecord } from "../run/records.ts";
+import { bestDev, buildTimeline, isNum, maxOf, type Timeline } from "./timeline.ts";
+import {
+  devChart,
+  lossChart,
+  pairChart,
+  settingValue,
+  type TrainReportInfo,
+  weightsChart,
+} from "./train_charts.ts";
 
-export interface TrainReportInfo {
-  /** Resolved run settings: model, mode, masking, weighting, batch size, lrs, seed, ... */
-  settings: Record<string, string | number | boolean>;
-  /** Class names by index (id2label). */
-  labels: string[];
-  /** The trainer's own summary: best dev metric and step, test scores, wall time, examples/s. */
-  summary: Record<string, string | number>;
-}
-
-/** Plot points per series at most (each chart). */
-export const MAX_POINTS = 1000;
-
-/** Evaluations get a dot each up to this many; beyond, dots would merge into a band. */
-const MAX_DOTS = 150;
-
-const COLORS = {
-  cls: "#1f5fbf",
-  mlm: "#c2410c",
-  dev: "#111111",
-  acc: "#1f5fbf",
-  f1: "#15803d",
-  encoder: "#7c3aed",
-  head: "#c2410c",
-} as const;
-
-/** Records in drawing order, after the resume and fine-tuning repairs of the module comment. */
-export interface Timeline {
-  steps: StepRecord[];
-  dev: EvalRecord[];
-  test: EvalRecord[];
-  events: EventRecord[];
-  /** The x position of each kept record (its step, shifted for a renumbered fine-tuning phase). */
-  x: Map<MetricRecord, number>;
-  /** First x of the fine-tuning phase, if there is one. */
-  finetuneStart?: number;
-}
-
-/** Keeps, per key, records in increasing step; a record at or before the last one cuts back. */
-function appendReplaying<T extends { step: number }>(list: T[], rec: T): void {
-  while (list.length && list[list.length - 1].step >= rec.step) list.pop();
-  list.push(rec);
-}
-
-export function buildTimeline(records: readonly MetricRecord[]): Timeline {
-  const byPhase = { main: [] as StepRecord[], finetune: [] as StepRecord[] };
-  const evals = new Map<string, EvalRecord[]>();
-  const events: { rec: EventRecord; phase: Phase }[] = [];
-  let phase: Phase = "main";
-  for (const r of records) {
-    if (r.type === "step" && Number.isFinite(r.step)) {
-      phase = r.phase === "finetune" ? "finetune" : "main";
-      appendReplaying(byPhase[phase], r);
-    } else if (r.type === "eval" && Number.isFinite(r.step)) {
-      phase = r.phase === "finetune" ? "finetune" : "main";
-      const key = `${phase}/${r.split}`;
-      if (!evals.has(key)) evals.set(key, []);
-      // test is scored once; a repeat (after a resume) replaces it whatever its step
-      if (r.split === "test") evals.set(key, [r]);
-      else appendReplaying(evals.get(key)!, r);
-    } else if (r.type === "event") {
-      events.push({ rec: r, phase });
-    }
-  }
-  const mainEvals = [...(evals.get("main/dev") ?? []), ...(evals.get("main/test") ?? [])];
-  const ftEvals = [...(evals.get("finetune/dev") ?? []), ...(evals.get("finetune/test") ?? [])];
-  let mainLast = -Infinity, ftFirst = Infinity;
-  for (const r of [...byPhase.main, ...mainEvals]) mainLast = Math.max(mainLast, r.step);
-  for (const r of [...byPhase.finetune, ...ftEvals]) ftFirst = Math.min(ftFirst, r.step);
-  const offset = Number.isFinite(ftFirst) && Number.isFinite(mainLast) && ftFirst <= mainLast
-    ? mainLast
-    : 0;
-  const x = new Map<MetricRecord, number>();
-  for (const r of [...byPhase.main, ...mainEvals]) x.set(r, r.step);
-  for (const r of [...byPhase.finetune, ...ftEvals]) x.set(r, r.step + offset);
-  for (const e of events) x.set(e.rec, e.rec.step + (e.phase === "finetune" ? offset : 0));
-  const byX = (a: MetricRecord, b: MetricRecord) => x.get(a)! - x.get(b)!;
-  return {
-    steps: [...byPhase.main, ...byPhase.finetune],
-    dev: [...(evals.get("main/dev") ?? []), ...(evals.get("finetune/dev") ?? [])].sort(byX),
-    test: [...(evals.get("main/test") ?? []), ...(evals.get("finetune/test") ?? [])].sort(byX),
-    events: events.map((e) => e.rec),
-    x,
-    finetuneStart: Number.isFinite(ftFirst) ? ftFirst + offset : undefined,
-  };
-}
-
-/**
- * Exponential moving average with TensorBoard's bias correction (the first values are not pulled
- * towards 0); non-finite values are passed over. `tau` is the time constant in points.
- */
-export function smoothEma(ys: readonly number[], tau: number): number[] {
-  const beta = tau <= 1 ? 0 : 1 - 1 / tau;
-  let acc = 0, weight = 0;
-  return ys.map((y) => {
-    if (!Number.isFinite(y)) return NaN;
-    acc = beta * acc + (1 - beta) * y;
-    weight = beta * weight + (1 - beta);
-    return acc / weight;
-  });
-}
-
-/** The smoothing time constant for a series of n points: about n / 50, between 1 and 200. */
-export function smoothingTau(n: number): number {
-  return Math.max(1, Math.min(200, Math.round(n / 50)));
-}
-
-/** The largest finite value (-∞ when there is none); no spread, so any length works. */
-function maxOf(values: readonly number[]): number {
-  let m = -Infinity;
-  for (const v of values) if (v > m) m = v;
-  return m;
-}
-
-function quantile(values: number[], q: number): number {
-  const v = values.filter(Number.isFinite).sort((a, b) => a - b);
-  if (!v.length) return NaN;
-  return v[Math.min(v.length - 1, Math.floor(q * (v.length - 1) + 0.5))];
-}
+export type { TrainReportInfo } from "./train_charts.ts";
 
 /** "3 h 05 min", "4 min 07 s", "12.3 s". */
 export function formatDuration(seconds: number): string {
@@ -151,44 +34,6 @@ export function formatDuration(seconds: number): string {
   const two = (v: number) => String(v).padStart(2, "0");
   return h > 0 ? `${h} h ${two(m)} min` : `${m} min ${two(r)} s`;
 }
-
-function settingValue(
-  settings: TrainReportInfo["settings"],
-  ...names: string[]
-): string | number | boolean | undefined {
-  const norm = (s: string) => s.toLowerCase().replace(/[^a-z0-9]/g, "");
-  for (const name of names) {
-    for (const [k, v] of Object.entries(settings)) if (norm(k) === norm(name)) return v;
-  }
-  return undefined;
-}
-
-function isNum(v: unknown): v is number {
-  return typeof v === "number" && Number.isFinite(v);
-}
-
-/** The dev evaluation whose checkpoint was kept: the last one flagged best. */
-function bestDev(t: Timeline): EvalRecord | undefined {
-  for (let i = t.dev.length - 1; i >= 0; i--) if (t.dev[i].best === true) return t.dev[i];
-  return undefined;
-}
-
-/** Which dev metric selects the checkpoint, from the settings; undefined when not stated. */
-function selectionMetric(info: TrainReportInfo): "accuracy" | "macro_f1" | undefined {
-  const v = settingValue(
-    info.settings,
-    "metric",
-    "best metric",
-    "selection metric",
-    "select metric",
-    "early stopping metric",
-  );
-  if (typeof v !== "string") return undefined;
-  if (/acc/i.test(v)) return "accuracy";
-  if (/f1/i.test(v)) return "macro_f1";
-  return undefined;
-}
-
 function computedSummary(t: Timeline): [string, string | number][] {
   const rows: [string, string | number][] = [];
   const main = t.steps.filter((s) => s.phase !== "finetune").length;
@@ -236,213 +81,6 @@ function computedSummary(t: Timeline): [string, string | number][] {
   if (t.events.length) rows.push(["events", t.events.length]);
   return rows;
 }
-
-function shortEvent(message: string): string {
-  const m = String(message).trim();
-  return m.length > 26 ? m.slice(0, 25) + "…" : m;
-}
-
-/** The same x range on every chart, so that they line up: 0 (or below) to the last record. */
-function xRange(t: Timeline): { xMin: number; xMax: number } {
-  let lo = 0, hi = -Infinity;
-  for (const v of t.x.values()) {
-    if (!Number.isFinite(v)) continue;
-    lo = Math.min(lo, v);
-    hi = Math.max(hi, v);
-  }
-  if (!(hi > lo)) hi = lo + 1;
-  const step = niceStep((hi - lo) / 8);
-  return { xMin: lo, xMax: Math.ceil(hi / step - 1e-9) * step };
-}
-
-function eventMarkers(t: Timeline) {
-  const marks: { x: number; label?: string; title?: string }[] = [];
-  if (t.finetuneStart !== undefined) marks.push({ x: t.finetuneStart, label: "fine-tuning" });
-  for (const e of t.events) {
-    // The data event (truncation counts) is not a moment of the training: it stays off the charts.
-    if (e.truncation) continue;
-    marks.push({ x: t.x.get(e)!, label: shortEvent(e.message), title: String(e.message) });
-  }
-  return marks;
-}
-
-function lossChart(t: Timeline): string {
-  const xs = t.steps.map((s) => t.x.get(s)!);
-  const cls = t.steps.map((s) => (isNum(s.loss_cls) ? s.loss_cls : NaN));
-  const mlm = t.steps.map((s) => (isNum(s.loss_mlm) ? s.loss_mlm : NaN));
-  const hasMlm = mlm.some(Number.isFinite);
-  const tau = smoothingTau(t.steps.length);
-  const series: LineSeries[] = [{
-    name: "classification loss",
-    color: COLORS.cls,
-    xs,
-    ys: smoothEma(cls, tau),
-    raw: { xs, ys: cls },
-  }];
-  if (hasMlm) {
-    series.push({
-      name: "MLM loss",
-      color: COLORS.mlm,
-      xs,
-      ys: smoothEma(mlm, tau),
-      raw: { xs, ys: mlm },
-    });
-  }
-  const devX = t.dev.map((e) => t.x.get(e)!), devY = t.dev.map((e) => e.loss);
-  if (t.dev.length) {
-    series.push({
-      name: "dev loss",
-      color: COLORS.dev,
-      xs: devX,
-      ys: devY,
-      markers: t.dev.length <= MAX_DOTS,
-    });
-  }
-  // Keep a few early spikes from flattening the rest: the top is the larger of the smoothed
-  // curves' maximum and the 99.5th percentile of the raw points; points above sit on the edge.
-  const smoothMax = Math.max(0, ...series.map((s) => maxOf(Array.from(s.ys))));
-  const rawTop = quantile([...cls, ...mlm], 0.995);
-  const yMax = Math.max(smoothMax, Number.isFinite(rawTop) ? rawTop : 0);
-  const clipped = [...cls, ...mlm].filter((v) => v > yMax).length;
-  const chart = svgLineChart({
-    series,
-    xLabel: "optimizer step",
-    yLabel: "cross-entropy",
-    title: "training and dev losses by optimizer step",
-    width: 1100,
-    height: 340,
-    yMin: 0,
-    yMax: yMax > 0 ? Math.ceil(yMax / niceStep(yMax / 5)) * niceStep(yMax / 5) : undefined,
-    xInteger: true,
-    ...xRange(t),
-    vMarkers: eventMarkers(t),
-    maxPoints: MAX_POINTS,
-  });
-  const nonFinite = cls.filter((v) => !Number.isFinite(v)).length;
-  return chart +
-    `<p class="note">Faint points: each step's loss on its batch; lines: exponential moving ` +
-    `average with a time constant of ${tau} step${tau === 1 ? "" : "s"}` +
-    (t.dev.length ? "; black: dev loss at each evaluation" : "") +
-    (hasMlm ? "" : ". No MLM task in this run") +
-    (clipped
-      ? `. ${clipped} point${clipped === 1 ? "" : "s"} above the plot drawn at its top`
-      : "") +
-    (nonFinite
-      ? `. ${nonFinite} step${nonFinite === 1 ? "" : "s"} with a non-finite loss not drawn`
-      : "") +
-    `.</p>`;
-}
-
-function devChart(t: Timeline, info: TrainReportInfo): string {
-  if (!t.dev.length) return `<p class="note">No dev evaluations recorded.</p>`;
-  const xs = t.dev.map((e) => t.x.get(e)!);
-  const acc = t.dev.map((e) => e.accuracy), f1 = t.dev.map((e) => e.macro_f1);
-  const all = [...acc, ...f1].filter(Number.isFinite);
-  const lo = all.length ? -maxOf(all.map((v) => -v)) : 0, hi = all.length ? maxOf(all) : 1;
-  const yMin = Math.max(0, Math.floor((lo - 0.02) * 10) / 10);
-  const yMax = hi <= 1 ? Math.min(1, Math.ceil((hi + 0.02) * 10) / 10) : undefined;
-  const best = bestDev(t);
-  const metric = selectionMetric(info);
-  const dots = t.dev.length <= MAX_DOTS;
-  const highlights = [];
-  if (best) {
-    const label = `best: acc ${best.accuracy.toFixed(3)}, macro-F1 ${best.macro_f1.toFixed(3)} ` +
-      `@ step ${best.step.toLocaleString("en-US")}`;
-    const x = t.x.get(best)!;
-    if (metric !== "accuracy") highlights.push({ x, y: best.macro_f1, label, color: COLORS.f1 });
-    if (metric !== "macro_f1") {
-      highlights.push({
-        x,
-        y: best.accuracy,
-        label: metric === "accuracy" ? label : "",
-        color: COLORS.acc,
-      });
-    }
-  }
-  const chart = svgLineChart({
-    series: [
-      { name: "dev accuracy", color: COLORS.acc, xs, ys: acc, markers: dots },
-      { name: "dev macro-F1", color: COLORS.f1, xs, ys: f1, markers: dots },
-    ],
-    xLabel: "optimizer step",
-    yLabel: "score",
-    title: "dev accuracy and macro-F1 by optimizer step",
-    width: 1100,
-    height: 300,
-    yMin,
-    yMax,
-    xInteger: true,
-    ...xRange(t),
-    vMarkers: eventMarkers(t),
-    highlights,
-    maxPoints: MAX_POINTS,
-  });
-  const sel = metric === undefined
-    ? ""
-    : ` (selected by ${metric === "accuracy" ? "accuracy" : "macro-F1"})`;
-  return chart + `<p class="note">` +
-    (best
-      ? `Ringed: the best dev evaluation${sel}, whose checkpoint is kept and scored on test.`
-      : `No evaluation is flagged best.`) +
-    ` Macro-F1 is the mean of per-class F1 over all ${info.labels.length} classes of the ` +
-    `training data.</p>`;
-}
-
-function weightsChart(t: Timeline): string {
-  const steps = t.steps.filter((s) => s.weights);
-  if (!steps.length) {
-    return `<p class="note">Single-task run: there are no task weights to show.</p>`;
-  }
-  const xs = steps.map((s) => t.x.get(s)!);
-  return svgLineChart({
-    series: [
-      { name: "classification", color: COLORS.cls, xs, ys: steps.map((s) => s.weights!.cls) },
-      { name: "MLM", color: COLORS.mlm, xs, ys: steps.map((s) => s.weights!.mlm) },
-    ],
-    xLabel: "optimizer step",
-    yLabel: "task weight",
-    title: "task weights by optimizer step",
-    width: 1100,
-    height: 260,
-    yMin: 0,
-    yMax: 1,
-    xInteger: true,
-    ...xRange(t),
-    vMarkers: eventMarkers(t),
-    maxPoints: MAX_POINTS,
-  }) +
-    `<p class="note">Softmax of the META-TARTAN task logits (constant 1/K with fixed weighting): ` +
-    `the share of each task's gradient in the encoder's update.</p>`;
-}
-
-function pairChart(
-  t: Timeline,
-  get: (s: StepRecord) => [number, number],
-  names: [string, string],
-  yLabel: string,
-  title: string,
-  smooth: boolean,
-): string {
-  const xs = t.steps.map((s) => t.x.get(s)!);
-  const a = t.steps.map((s) => get(s)[0]), b = t.steps.map((s) => get(s)[1]);
-  const tau = smoothingTau(t.steps.length);
-  const line = (name: string, color: string, ys: number[]): LineSeries =>
-    smooth ? { name, color, xs, ys: smoothEma(ys, tau), raw: { xs, ys } } : { name, color, xs, ys };
-  return svgLineChart({
-    series: [line(names[0], COLORS.encoder, a), line(names[1], COLORS.head, b)],
-    xLabel: "optimizer step",
-    yLabel,
-    title,
-    width: 1100,
-    height: 260,
-    yMin: 0,
-    xInteger: true,
-    ...xRange(t),
-    vMarkers: eventMarkers(t),
-    maxPoints: MAX_POINTS,
-  });
-}
-
 function confusionSection(t: Timeline, labels: string[]): string {
   const test = [...t.test].reverse().find((e) => Array.isArray(e.confusion));
   const best = bestDev(t);
@@ -483,12 +121,9 @@ function confusionSection(t: Timeline, labels: string[]): string {
     `<tbody>${rows}</tbody></table><p class="note">Rows: true class; columns: predicted class; ` +
     `shading: share of the row (green on the diagonal, orange off it).${mismatch}</p>`;
 }
-
 const isBestDev = (e: EvalRecord) => e.best === true && e.split === "dev";
-
 /** Evaluation rows listed at most; a longer run lists an even spread plus every best and test. */
 export const MAX_EVAL_ROWS = 200;
-
 function evalTable(t: Timeline): string {
   const all = [...t.dev, ...t.test];
   if (!all.length) return "";
@@ -521,7 +156,6 @@ function evalTable(t: Timeline): string {
     `<th class="num">accuracy</th><th class="num">macro-F1</th><th class="num">loss</th>` +
     `<th></th></tr></thead><tbody>${rows}</tbody></table></details>`;
 }
-
 function eventsList(t: Timeline): string {
   if (!t.events.length) return `<p class="note">No events.</p>`;
   return `<ul class="events">${
@@ -532,7 +166,6 @@ function eventsList(t: Timeline): string {
     ).join("")
   }</ul>`;
 }
-
 const TRAIN_CSS = BASE_CSS + `
 nav.toc { font-size: 13px; color: #555; }
 nav.toc a { color: #1f4e9c; margin-right: 12px; text-decoration: none; }
@@ -553,7 +186,6 @@ table.evals tr.best { background: #eef7ee; font-weight: 600; }
 details summary { cursor: pointer; color: #1f4e9c; margin: 8px 0; }
 ul.events { padding-left: 18px; }
 `;
-
 /** The whole report as one self-contained HTML document. */
 export function renderTrainReport(records: MetricRecord[], info: TrainReportInfo): string {
   const t = buildTimeline(records);
