@@ -48,7 +48,7 @@ import model as M
 
 
 def linear_schedule(step, total, warmup):
-    """As src/train/schedule.ts (transformers' get_linear_schedule_with_warmup)."""
+    """As src/optim/schedule.ts (transformers' get_linear_schedule_with_warmup)."""
     if step < warmup:
         return step / max(1, warmup)
     return max(0.0, (total - step) / max(1, total - warmup))

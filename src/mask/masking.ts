@@ -101,23 +101,11 @@ function checkU32(x: number, what: string): void {
 
 /** Draws the masks of one batch; see the file comment for the exact rule. */
 export function maskBatch(input: MaskingInput, opts: MaskingOptions): MaskedBatch {
-  const { mode, pbar, maskId, randomIds, seed, step } = opts;
+  const { mode, pbar, seed, step } = opts;
   const exampleBase = opts.exampleBase ?? 0;
   const B = input.ids.length;
   const T = input.T ?? Math.max(0, ...input.ids.map((x) => x.length));
-  if (mode !== "l3" && mode !== "rtm") throw new Error(`unknown masking mode ${mode}`);
-  if (mode === "rtm" && !(pbar >= 0 && pbar <= 1)) throw new Error(`pbar must be in [0, 1]`);
-  if (mode === "l3" && input.maskProb === undefined) throw new Error("l3 masking needs maskProb");
-  if (input.scored.length !== B) {
-    throw new Error(`scored has ${input.scored.length} rows, ids ${B}`);
-  }
-  if (input.maskProb && input.maskProb.length !== B) {
-    throw new Error(`maskProb has ${input.maskProb.length} rows, ids ${B}`);
-  }
-  if (randomIds.length === 0) throw new Error("randomIds is empty");
-  checkU32(step, "step");
-  checkU32(exampleBase + Math.max(0, B - 1), "exampleBase + example index");
-  checkU32(Math.max(0, T - 1), "position");
+  checkInput(input, opts, B, T);
   const [k0, k1] = splitU64(seed, "masking seed");
 
   const ids = new Uint32Array(B * T).fill(input.padId);
@@ -167,27 +155,53 @@ export function maskBatch(input: MaskingInput, opts: MaskingOptions): MaskedBatc
     }
   }
 
+  return corrupt({ B, T, ids, rows: Uint32Array.from(rows) }, opts, k0, k1);
+}
+
+/** The validity checks of maskBatch's input (programming errors: plain Errors). */
+function checkInput(input: MaskingInput, opts: MaskingOptions, B: number, T: number): void {
+  const { mode, pbar, randomIds, step } = opts;
+  if (mode !== "l3" && mode !== "rtm") throw new Error(`unknown masking mode ${mode}`);
+  if (mode === "rtm" && !(pbar >= 0 && pbar <= 1)) throw new Error(`pbar must be in [0, 1]`);
+  if (mode === "l3" && input.maskProb === undefined) throw new Error("l3 masking needs maskProb");
+  if (input.scored.length !== B) {
+    throw new Error(`scored has ${input.scored.length} rows, ids ${B}`);
+  }
+  if (input.maskProb && input.maskProb.length !== B) {
+    throw new Error(`maskProb has ${input.maskProb.length} rows, ids ${B}`);
+  }
+  if (randomIds.length === 0) throw new Error("randomIds is empty");
+  checkU32(step, "step");
+  checkU32((opts.exampleBase ?? 0) + Math.max(0, B - 1), "exampleBase + example index");
+  checkU32(Math.max(0, T - 1), "position");
+}
+
+/**
+ * Each selected row becomes the mask id, a random id or stays (its own draws w1, w2); the
+ * targets are the original ids. Overwrites `b.ids` at the selected rows.
+ */
+function corrupt(
+  b: { B: number; T: number; ids: Uint32Array; rows: Uint32Array },
+  opts: MaskingOptions,
+  k0: number,
+  k1: number,
+): MaskedBatch {
+  const { T, ids, rows } = b;
+  const words = new Uint32Array(4);
   const n = rows.length;
-  const out: MaskedBatch = {
-    B,
-    T,
-    ids,
-    rows: Uint32Array.from(rows),
-    targets: new Uint32Array(n),
-    kinds: new Uint8Array(n),
-  };
+  const out: MaskedBatch = { ...b, targets: new Uint32Array(n), kinds: new Uint8Array(n) };
   for (let k = 0; k < n; k++) {
     const row = rows[k];
-    const b = Math.floor(row / T), t = row - b * T;
-    philox4x32Into(words, t, exampleBase + b, step, MASK_STREAM, k0, k1);
+    const e = Math.floor(row / T), t = row - e * T;
+    philox4x32Into(words, t, (opts.exampleBase ?? 0) + e, opts.step, MASK_STREAM, k0, k1);
     out.targets[k] = ids[row];
     const u = (words[1] >>> 8) * TWO_POW_24;
     if (u < MASK_SHARE) {
       out.kinds[k] = KIND_MASK;
-      ids[row] = maskId;
+      ids[row] = opts.maskId;
     } else if (u < MASK_SHARE + RANDOM_SHARE) {
       out.kinds[k] = KIND_RANDOM;
-      ids[row] = randomIds[Math.floor(words[2] * TWO_POW_32 * randomIds.length)];
+      ids[row] = opts.randomIds[Math.floor(words[2] * TWO_POW_32 * opts.randomIds.length)];
     } else {
       out.kinds[k] = KIND_KEEP;
     }
