@@ -10,14 +10,13 @@ import { createContext, type GpuContext } from "../src/gpu/context.ts";
 import type { GpuTensor } from "../src/gpu/tensor.ts";
 import * as cpu from "../src/cpu/attention.ts";
 import {
-  attentionBackward,
   attentionContext,
   attentionContextBackward,
   type AttentionDims,
-  attentionForward,
   attentionScores,
   attentionScoresBackward,
 } from "../src/kernels/attention.ts";
+import { attentionBackward, attentionForward } from "../tests/test_kernels.ts";
 
 function flag(name: string, fallback: number): number {
   const i = Deno.args.indexOf(`--${name}`);

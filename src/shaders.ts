@@ -11,9 +11,7 @@ import sumsq_partials from "../shaders/sumsq_partials.wgsl" with { type: "text" 
 import dot_partials from "../shaders/dot_partials.wgsl" with { type: "text" };
 import reduce_sum from "../shaders/reduce_sum.wgsl" with { type: "text" };
 import clip_factor from "../shaders/clip_factor.wgsl" with { type: "text" };
-import clip_scale from "../shaders/clip_scale.wgsl" with { type: "text" };
 import dot_cosine from "../shaders/dot_cosine.wgsl" with { type: "text" };
-import reduce_pack from "../shaders/reduce_pack.wgsl" with { type: "text" };
 import embedding_forward from "../shaders/embedding_forward.wgsl" with { type: "text" };
 import embedding_forward_chunk from "../shaders/embedding_forward_chunk.wgsl" with { type: "text" };
 import embedding_backward from "../shaders/embedding_backward.wgsl" with { type: "text" };
@@ -79,9 +77,7 @@ export const SHADERS = {
   dot_partials: dot_partials,
   reduce_sum: reduce_sum,
   clip_factor: clip_factor,
-  clip_scale: clip_scale,
   dot_cosine: dot_cosine,
-  reduce_pack: reduce_pack,
   embedding_forward: embedding_forward,
   embedding_forward_chunk: embedding_forward_chunk,
   embedding_backward: embedding_backward,

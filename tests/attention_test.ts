@@ -1,11 +1,10 @@
 import * as cpu from "../src/cpu/attention.ts";
 import * as cpuDropout from "../src/cpu/dropout.ts";
+import { attentionBackward, attentionForward } from "./test_kernels.ts";
 import {
-  attentionBackward,
   attentionContext,
   attentionContextBackward,
   type AttentionDims,
-  attentionForward,
   attentionQuery,
   attentionScores,
   attentionScoresBackward,

@@ -5,14 +5,11 @@ import type { GpuTensor } from "../src/gpu/tensor.ts";
 import {
   clipFactor,
   cosineSimilarity,
-  dotProduct,
   dotSums,
-  flatTensors,
   globalNormClip,
-  packScalars,
-  scaleByScalar,
   sumSquares,
 } from "../src/kernels/norm.ts";
+import { dotProduct, flatTensors, packScalars, scaleByScalar } from "./test_kernels.ts";
 import { assertClose, dot, f64, gpuTest, randInt, randn } from "./util.ts";
 
 /**

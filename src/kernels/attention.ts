@@ -256,38 +256,3 @@ export function attentionScoresBackward(
   weightedSum(ctx, dk, ds, q, true, scale, dims);
   ctx.release(ds);
 }
-
-/** attentionScores then attentionContext (no dropout); att is kept for the backward pass. */
-export function attentionForward(
-  ctx: GpuContext,
-  out: GpuTensor, // (B, T, C)
-  att: GpuTensor, // (B, NH, T, T)
-  q: GpuTensor, // (B, T, C)
-  k: GpuTensor, // (B, T, C)
-  v: GpuTensor, // (B, T, C)
-  maskAdd: GpuTensor, // (B, T)
-  dims: AttentionDims,
-): void {
-  attentionScores(ctx, att, q, k, maskAdd, dims);
-  attentionContext(ctx, out, att, v, dims);
-}
-
-/** Backward of attentionForward (no dropout); overwrites dq, dk, dv. */
-export function attentionBackward(
-  ctx: GpuContext,
-  dq: GpuTensor, // (B, T, C)
-  dk: GpuTensor, // (B, T, C)
-  dv: GpuTensor, // (B, T, C)
-  dout: GpuTensor, // (B, T, C)
-  q: GpuTensor, // (B, T, C)
-  k: GpuTensor, // (B, T, C)
-  v: GpuTensor, // (B, T, C)
-  att: GpuTensor, // (B, NH, T, T)
-  dims: AttentionDims,
-): void {
-  const { B, T, NH } = dims;
-  const datt = ctx.empty([B, NH, T, T], "attention datt");
-  attentionContextBackward(ctx, datt, dv, dout, att, v, dims);
-  attentionScoresBackward(ctx, dq, dk, datt, att, q, k, dims);
-  ctx.release(datt);
-}

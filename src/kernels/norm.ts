@@ -1,6 +1,6 @@
 /**
- * Reductions over many gradient tensors as one flat vector: sum of squares, dot product, cosine,
- * global-norm clipping, and packing device scalars for a single readback.
+ * Reductions over many gradient tensors as one flat vector: sum of squares, cosine, global-norm
+ * clipping (the dot-product partials are shared with tests/test_kernels.ts's dotProduct).
  *
  * Scheme (deterministic two-pass, few dispatches): tensors are bound several at a time (15 for
  * sums of squares, 7 pairs for dot products: 16 storage bindings per stage with the partials
@@ -15,21 +15,14 @@
  */
 import type { GpuContext } from "../gpu/context.ts";
 import type { GpuTensor } from "../gpu/tensor.ts";
-import type { ChunkedTensor } from "../gpu/chunked.ts";
 
-const WG = 64;
+export const WG = 64;
 /** Elements per workgroup in the partials pass: 256 per invocation. */
 const CHUNK = WG * 256;
 const SUMSQ_PER_DISPATCH = 15;
 const DOT_PAIRS_PER_DISPATCH = 7;
-const PACK_PER_DISPATCH = 15;
 /** Guards a cosine against 0 / 0 when a gradient is exactly zero. */
 export const COSINE_TINY = 1e-12;
-
-/** The tensors of a parameter list, with each ChunkedTensor contributing its chunks in order. */
-export function flatTensors(items: readonly (GpuTensor | ChunkedTensor)[]): GpuTensor[] {
-  return items.flatMap((t) => "chunks" in t ? t.chunks.map((c) => c.tensor) : [t]);
-}
 
 interface Group {
   first: number; // index of the first tensor of the group
@@ -112,7 +105,7 @@ export function sumSquares(
  * The first pass of a dot product: partials (slots, 3) of (a.b, a.a, b.b) per workgroup, for
  * reduce_sum with stride 3. Returns the scratch (release it after recording) and its slot count.
  */
-function dotPartials(
+export function dotPartials(
   ctx: GpuContext,
   a: GpuTensor[], // each (numel)
   b: GpuTensor[], // each (numel), paired with a
@@ -157,24 +150,6 @@ export function dotSums(
     buffers: [sums, partials],
     u32: [slots, 3],
     workgroups: [3],
-    overrides: { WG },
-  });
-  ctx.release(partials);
-}
-
-/** out[0] = sum over paired tensors of a.b (one flat dot product). */
-export function dotProduct(
-  ctx: GpuContext,
-  out: GpuTensor, // (1)
-  a: GpuTensor[], // each (numel)
-  b: GpuTensor[], // each (numel), paired with a
-): void {
-  const { partials, slots } = dotPartials(ctx, a, b);
-  // One workgroup: channel 0 (a.b) of the stride-3 partials only.
-  ctx.run("reduce_sum", {
-    buffers: [out, partials],
-    u32: [slots, 3],
-    workgroups: [1],
     overrides: { WG },
   });
   ctx.release(partials);
@@ -229,51 +204,4 @@ export function globalNormClip(
   sumSquares(ctx, sumsq, grads);
   clipFactor(ctx, factor, sumsq, maxNorm, norm);
   ctx.release(sumsq);
-}
-
-/** x *= s[0] over n values (s stays on the device). */
-export function scaleByScalar(
-  ctx: GpuContext,
-  x: GpuTensor, // (n) scaled in place
-  s: GpuTensor, // (1)
-  n: number,
-): void {
-  ctx.run("clip_scale", {
-    buffers: [x, s],
-    u32: [n],
-    workgroups: ctx.grid1d(n, WG),
-    overrides: { WG },
-  });
-}
-
-/** A device scalar to pack: a tensor (its element 0) or a tensor and an element index. */
-export type ScalarRef = GpuTensor | { tensor: GpuTensor; index: number };
-
-/** out[j] = scalars[j] (element 0, or the given index), so k values come back in one read. */
-export function packScalars(
-  ctx: GpuContext,
-  out: GpuTensor, // (k), k >= scalars.length
-  scalars: ScalarRef[],
-): void {
-  if (out.numel < scalars.length) {
-    throw new Error(`packScalars: ${scalars.length} scalars into '${out.label}' (${out.numel})`);
-  }
-  const refs = scalars.map((s) => "tensor" in s ? s : { tensor: s, index: 0 });
-  for (const r of refs) {
-    if (!Number.isInteger(r.index) || r.index < 0 || r.index >= r.tensor.numel) {
-      throw new Error(`packScalars: index ${r.index} outside '${r.tensor.label}'`);
-    }
-  }
-  for (let offset = 0; offset < refs.length; offset += PACK_PER_DISPATCH) {
-    const part = refs.slice(offset, offset + PACK_PER_DISPATCH);
-    const index = new Array(16).fill(0);
-    part.forEach((r, j) => index[j] = r.index);
-    const bound = part.map((r) => r.tensor);
-    while (bound.length < PACK_PER_DISPATCH) bound.push(bound[0]);
-    ctx.run("reduce_pack", {
-      buffers: [out, ...bound],
-      u32: [part.length, offset, 0, 0, ...index], // two pad words: index[] is 16-byte aligned
-      workgroups: [1],
-    });
-  }
 }
