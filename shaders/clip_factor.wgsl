@@ -1,8 +1,9 @@
 // clip_factor: PyTorch clip_grad_norm_'s coefficient from a device sum of squares:
 //   norm[0] = sqrt(sumsq[0]);  factor[0] = min(1, max_norm / (norm[0] + 1e-6)).
 // The factor stays on the device and is read by adamw_step (use_scale; the tests scale by it with
-// tests/shaders/clip_scale.wgsl), so clipping needs no readback. A non-finite norm gives a non-finite or zero factor, as in PyTorch
-// with error_if_nonfinite=False (WGSL's min with NaN may return either operand).
+// tests/shaders/clip_scale.wgsl), so clipping needs no readback. A non-finite norm gives a
+// non-finite or zero factor, as in PyTorch with error_if_nonfinite=False (WGSL's min with NaN may
+// return either operand).
 // Buffers: factor (1) written, norm (1) written, sumsq (1) read. Dispatch: (1, 1, 1).
 // Overwrites factor[0] and norm[0].
 struct Params { max_norm: f32 }
