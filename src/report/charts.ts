@@ -2,7 +2,7 @@
  * Inline SVG line charts for the run report: downsampling, nice ticks, markers and highlights. Output is deterministic text, so
  * the same data gives the same bytes.
  */
-import { escapeHtml, niceStep } from "./html.ts";
+import { axisLabels, escapeHtml, niceStep } from "./html.ts";
 
 /**
  * Indices of at most `max` points that keep the shape of the series (largest-triangle-three-
@@ -374,15 +374,6 @@ function legendAndLabels(fr: Frame, prepared: Prepared[], opts: LineChartOptions
     );
     lx += 23 + 6.6 * p.s.name.length + 20;
   }
-  out.push(
-    `<text class="label" x="${left + pw / 2}" y="${H - 8}" text-anchor="middle">${
-      escapeHtml(opts.xLabel)
-    }</text>`,
-  );
-  out.push(
-    `<text class="label" transform="translate(16 ${
-      top + ph / 2
-    }) rotate(-90)" text-anchor="middle">${escapeHtml(opts.yLabel)}</text>`,
-  );
+  out.push(axisLabels({ left, top, pw, ph, H }, opts.xLabel, opts.yLabel));
   return out;
 }

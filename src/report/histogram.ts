@@ -1,5 +1,5 @@
 /** An inline SVG histogram for the score report (deterministic text: same data, same bytes). */
-import { escapeHtml, formatNumber, niceStep } from "./html.ts";
+import { axisLabels, escapeHtml, formatNumber, niceStep } from "./html.ts";
 
 export interface HistogramOptions {
   /** Count per bin; bin b covers [lo + b w, lo + (b + 1) w) with w = (hi - lo) / counts.length. */
@@ -91,16 +91,7 @@ export function svgHistogram(opts: HistogramOptions): string {
       }</text>`,
     );
   }
-  out.push(
-    `<text class="label" x="${left + pw / 2}" y="${H - 8}" text-anchor="middle">${
-      escapeHtml(opts.xLabel)
-    }</text>`,
-  );
-  out.push(
-    `<text class="label" transform="translate(16 ${
-      top + ph / 2
-    }) rotate(-90)" text-anchor="middle">${escapeHtml(opts.yLabel)}</text>`,
-  );
+  out.push(axisLabels({ left, top, pw, ph, H }, opts.xLabel, opts.yLabel));
   out.push(`</svg>`);
   return out.join("");
 }

@@ -117,3 +117,18 @@ svg.chart .marker { stroke: #1f4e9c; stroke-dasharray: 4 3; }
 svg.chart .marker-label { fill: #1f4e9c; font-size: 11px; }
 svg.chart .bar:hover { opacity: 0.75; }
 `;
+
+/** The x label centred under a chart's plot area and the y label turned along its left side. */
+export function axisLabels(
+  box: { left: number; top: number; pw: number; ph: number; H: number },
+  xLabel: string,
+  yLabel: string,
+): string {
+  const { left, top, pw, ph, H } = box;
+  return `<text class="label" x="${left + pw / 2}" y="${H - 8}" text-anchor="middle">${
+    escapeHtml(xLabel)
+  }</text>` +
+    `<text class="label" transform="translate(16 ${
+      top + ph / 2
+    }) rotate(-90)" text-anchor="middle">${escapeHtml(yLabel)}</text>`;
+}
