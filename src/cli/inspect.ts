@@ -11,6 +11,7 @@ import { checkTokenizerFits } from "../model/weights.ts";
 import { parse } from "../options/args.ts";
 import { UserError } from "../errors.ts";
 import { CommandOptions } from "../options/command.ts";
+import { option } from "../options/table.ts";
 
 const OPTIONS = new CommandOptions("inspect", ["model", "batch", "max_length", "offline"] as const);
 
@@ -56,7 +57,11 @@ export async function inspect(args: string[]): Promise<void> {
     fileParams += n;
     dtypes.set(e.dtype, (dtypes.get(e.dtype) ?? 0) + n);
   }
-  const mem = estimateMemory(cfg, { B, T, mlmRows: Math.ceil(B * T * 0.15) });
+  const mem = estimateMemory(cfg, {
+    B,
+    T,
+    mlmRows: Math.ceil(B * T * (option("pbar").default as number)),
+  });
   const memScore = estimateMemory(cfg, { B: 1, T, mlmRows: T }, { mlm: true, classifier: false });
   const lines = [
     ["model", `${o.model}${dir !== o.model ? ` (${dir})` : ""}`],

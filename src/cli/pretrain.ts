@@ -71,6 +71,10 @@ const ADAPT = new CommandOptions(
     "eps",
     "clip_norm",
     "heldout_fraction",
+    "complement",
+    "overflow",
+    "batch_tokens",
+    "cache_dir",
     "resume@mlm",
     "offline",
   ] as const,
@@ -215,16 +219,22 @@ export async function adapt(args: string[]): Promise<void> {
   const resolved = resolveMaxLength(loaded.config, o.maxLength);
   if ("problem" in resolved) throw new UserError(resolved.problem);
   const maxLength = resolved.maxLength;
+  if (o.masking === "l3" && o.batchTokens < maxLength) {
+    throw new UserError(
+      `--batch-tokens ${o.batchTokens} must be at least the max length ${maxLength} (one text ` +
+        `per forward pass when scoring PLT); raise --batch-tokens or lower --max-length`,
+    );
+  }
   const exs = await corpusExamples(tok, o.corpus, maxLength);
   if (o.masking === "l3") {
     const ctx = await openDevice();
     const plt = await computePlt(ctx, loaded, tok, exs.map((e) => e.text!), {
       maxLength,
-      budgetTokens: 8192,
-      cacheDir: defaultPltCacheDir(),
+      budgetTokens: o.batchTokens,
+      cacheDir: o.cacheDir ?? defaultPltCacheDir(),
       progress: true,
     });
-    const rates = { pbar: o.pbar, complement: "one-minus", overflow: "redistribute" } as const;
+    const rates = { pbar: o.pbar, complement: o.complement, overflow: o.overflow };
     exs.forEach((e, i) => (e.maskProb = textMaskProbs(plt.scores[i], rates)));
     ctx.destroy();
   }

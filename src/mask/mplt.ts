@@ -10,12 +10,13 @@
  * whenever some alpha c_i > 1. sum c = 0 (every token certain) gives m_i = pbar. Unscored tokens
  * (special, pad: PLT null/undefined) get 0.
  */
+import { option } from "../options/table.ts";
 
 export type Complement = "one-minus" | "surprisal";
 export type Overflow = "redistribute" | "clip";
 
 export interface MaskProbOptions {
-  /** Mean mask probability over scored tokens (default 0.15), in [0, 1]. */
+  /** Mean mask probability over scored tokens, in [0, 1] (default: the option table's pbar). */
   pbar?: number;
   complement?: Complement;
   overflow?: Overflow;
@@ -44,9 +45,9 @@ export function maskProbabilities(
   plt: readonly (number | null | undefined)[],
   opts: MaskProbOptions = {},
 ): number[] {
-  const pbar = opts.pbar ?? 0.15;
-  const complement = opts.complement ?? "one-minus";
-  const overflow = opts.overflow ?? "redistribute";
+  const pbar = opts.pbar ?? option("pbar").default as number;
+  const complement = opts.complement ?? option("complement").default as Complement;
+  const overflow = opts.overflow ?? option("overflow").default as Overflow;
   if (!(pbar >= 0 && pbar <= 1)) throw new Error(`pbar must be in [0, 1], got ${pbar}`);
   if (complement !== "one-minus" && complement !== "surprisal") {
     throw new Error(`unknown complement ${JSON.stringify(complement)}`);
