@@ -17,21 +17,13 @@ import {
   NPM_DIR_ENV,
 } from "../src/vocab/corpora.ts";
 import { assertCliError, FIXTURE_MODELS, runCli } from "./cli.ts";
+import { withTempDir } from "./util.ts";
 
 const TINY_BERT = `${FIXTURE_MODELS}tiny-bert`;
 const TINY_ROBERTA = `${FIXTURE_MODELS}tiny-roberta`;
 
 const test = (name: string, fn: () => Promise<void>) =>
   Deno.test({ name, sanitizeResources: false, sanitizeOps: false, fn });
-
-async function withTempDir(fn: (dir: string) => Promise<void>): Promise<void> {
-  const dir = await Deno.makeTempDir({ prefix: "l3mask-cli-misc-" });
-  try {
-    await fn(dir);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-}
 
 /** A labelled JSONL file with the tiny-bert fixture's labels. */
 async function writeLabelled(dir: string): Promise<string> {

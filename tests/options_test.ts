@@ -10,6 +10,7 @@ import { CommandOptions } from "../src/options/command.ts";
 import { parseConfigText } from "../src/options/config_file.ts";
 import { option } from "../src/options/table.ts";
 import { assertCliError, FIXTURE_MODELS, runCli } from "./cli.ts";
+import { withTempDir } from "./util.ts";
 
 function userError(fn: () => unknown, parts: string[]): string {
   try {
@@ -77,8 +78,7 @@ Deno.test("options: help lists each group once, in the order groups first appear
 });
 
 Deno.test("options: score and eval refuse a max length train refuses, with the same range", async () => {
-  const dir = await Deno.makeTempDir();
-  try {
+  await withTempDir(async (dir) => {
     const data = join(dir, "d.jsonl");
     await Deno.writeTextFile(data, '{"text":"a b","label":"x"}\n{"text":"c","label":"y"}\n');
     const model = join(FIXTURE_MODELS, "tiny-bert");
@@ -105,14 +105,11 @@ Deno.test("options: score and eval refuse a max length train refuses, with the s
       "train",
       ["--max-length", "integer >= 3", "2"],
     );
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test("options: pretrain's config sections are checked key by key, with file:line", async () => {
-  const dir = await Deno.makeTempDir();
-  try {
+  await withTempDir(async (dir) => {
     const cfg = join(dir, "p.yaml");
     const args = ["pretrain", "--corpus", cfg, "--tokenizer", dir, "--config", cfg, "--out", dir];
     await Deno.writeTextFile(
@@ -134,7 +131,5 @@ Deno.test("options: pretrain's config sections are checked key by key, with file
     assertCliError(await runCli(args), "pretrain", [`${cfg}: missing hidden, heads, intermediate`]);
     await Deno.writeTextFile(cfg, "model:\n  layers: 2\ntrainning:\n  steps: 1\n");
     assertCliError(await runCli(args), "pretrain", [`${cfg}:3: unknown section 'trainning'`]);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });

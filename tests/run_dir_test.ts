@@ -6,22 +6,14 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { UserError } from "../src/errors.ts";
 import { RunDir, writePredictions } from "../src/run/run_dir.ts";
-
-async function withDir(fn: (dir: string) => Promise<void>): Promise<void> {
-  const dir = await Deno.makeTempDir();
-  try {
-    await fn(dir);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-}
+import { withTempDir } from "./util.ts";
 
 async function rejects(p: Promise<unknown>, part: string): Promise<void> {
   await assert.rejects(p, (e) => e instanceof UserError && e.message.includes(part));
 }
 
 Deno.test("run dir: a fresh run needs an empty directory or --overwrite of an earlier run", async () => {
-  await withDir(async (dir) => {
+  await withTempDir(async (dir) => {
     const other = join(dir, "other");
     await Deno.mkdir(other);
     await Deno.writeTextFile(join(other, "notes.txt"), "mine");
@@ -44,7 +36,7 @@ Deno.test("run dir: a fresh run needs an empty directory or --overwrite of an ea
 });
 
 Deno.test("run dir: metrics, state and predictions round trip", async () => {
-  await withDir(async (dir) => {
+  await withTempDir(async (dir) => {
     const run = await RunDir.open<{ step: number }>(dir, { resume: false, policy: "fresh" });
     await run.openMetrics();
     for (let step = 1; step <= 3; step++) await run.log({ step });

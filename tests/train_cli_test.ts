@@ -8,6 +8,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { assertCliError, FIXTURE_MODELS, runCli } from "./cli.ts";
+import { withTempDir } from "./util.ts";
 
 const TINY_BERT = `${FIXTURE_MODELS}tiny-bert`;
 /** A model path that fails to load: an error about anything else proves the check came first. */
@@ -48,15 +49,6 @@ function trainArgs(data: string, out: string, model = TINY_BERT): string[] {
 
 async function exists(path: string): Promise<boolean> {
   return await Deno.stat(path).then(() => true, () => false);
-}
-
-async function withTempDir(fn: (dir: string) => Promise<void>): Promise<void> {
-  const dir = await Deno.makeTempDir({ prefix: "l3mask-train-cli-" });
-  try {
-    await fn(dir);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
 }
 
 const test = (name: string, fn: () => Promise<void>) =>

@@ -159,3 +159,16 @@ export function gpuTest(name: string, fn: (ctx: GpuContext) => Promise<void> | v
     fn: async () => await fn(await gpu()),
   });
 }
+
+/** Runs `fn` in a new temporary directory (named `prefix…`), removed afterwards whatever happens. */
+export async function withTempDir(
+  fn: (dir: string) => Promise<void>,
+  prefix = "l3mask-test-",
+): Promise<void> {
+  const dir = await Deno.makeTempDir({ prefix });
+  try {
+    await fn(dir);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}

@@ -23,6 +23,7 @@ import { SPECIAL_TOKENS } from "../src/vocab/format.ts";
 import { WordPieceSplitter } from "../src/vocab/stats.ts";
 import { trainWordPiece } from "../src/vocab/trainer.ts";
 import { WordCounter } from "../src/vocab/words.ts";
+import { withTempDir } from "./util.ts";
 
 const GOLDEN_CORPUS = [
   "The quick brown fox jumps over the lazy dog.",
@@ -124,15 +125,6 @@ async function runVocab(args: string[]): Promise<void> {
     await vocab(args);
   } finally {
     console.log = log;
-  }
-}
-
-async function withTempDir(fn: (dir: string) => Promise<void>): Promise<void> {
-  const dir = await Deno.makeTempDir({ prefix: "l3mask_vocab_test_" });
-  try {
-    await fn(dir);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
   }
 }
 
