@@ -97,11 +97,6 @@ export class CommandOptions<K extends OptionKey> {
     });
   }
 
-  /** The table key a YAML key names in this command, if any. */
-  keyOf(name: string): K | undefined {
-    return this.byName.get(name);
-  }
-
   /** The closest key to an unknown one: its snake_case form, a known alias, or by spelling. */
   suggest(name: string): string | undefined {
     const snake = name.replace(/([a-z0-9])([A-Z])/g, "$1_$2").replaceAll("-", "_").toLowerCase();

@@ -21,7 +21,6 @@ import referenceYaml from "../../configs/reference.yaml" with { type: "text" };
 import tinyYaml from "../../configs/tiny.yaml" with { type: "text" };
 
 export type { ConfigLayer } from "../options/command.ts";
-export { formatNumber } from "../options/command.ts";
 export { parseConfigText } from "../options/config_file.ts";
 
 /** The named configurations in configs/, embedded so `--config tiny` works from a compiled binary. */
@@ -130,7 +129,7 @@ function crossFieldProblems(get: (key: ConfigKey) => unknown): Problem<ConfigKey
   return problems;
 }
 
-export const TRAIN_OPTIONS = new CommandOptions("train", CONFIG_KEYS, crossFieldProblems);
+const TRAIN_OPTIONS = new CommandOptions("train", CONFIG_KEYS, crossFieldProblems);
 
 /**
  * The resolved training configuration (camelCase). Parsing applies the SPEC defaults, checks
