@@ -2,6 +2,7 @@
 // A per-head weighted sum of rows of y. With (sr, ss) = (T, 1) the weights are w[b,h,r,s] (the
 // attention context out = att v, and dq = dS k); with (1, T) they are transposed, w[b,h,s,r]
 // (dv = attᵀ dout, dk = dSᵀ q). The weights may be any values (dropped-out probabilities too).
+// Summation order: each output adds its terms one at a time, s ascending, in every variant.
 // Overwrites out.
 // Buffers: out (B, T, C) as vec4 read_write; w (B, NH, T, T), bound twice: as f32 (w) and as vec4
 // (wv), the same buffer in both; y (B, T, C) as vec4. C = NH * HS with HS % 4 == 0.
@@ -33,9 +34,19 @@ struct Y4 { lo0: mat4x4f, hi0: mat4x4f, lo1: mat4x4f, hi1: mat4x4f,
             lo2: mat4x4f, hi2: mat4x4f, lo3: mat4x4f, hi3: mat4x4f }
 
 // One row's update from four steps: a holds the row's weights for those steps.
+// Four steps s..s+3 added one at a time, s ascending: the same order as the scalar path, so a
+// row's sum does not depend on whether T % 4 == 0 (a text scores the same in any batch).
 fn step4(lo: ptr<function, mat4x4f>, hi: ptr<function, mat4x4f>, a: vec4f, ys: Y4) {
-  *lo += a.x * ys.lo0 + a.y * ys.lo1 + a.z * ys.lo2 + a.w * ys.lo3;
-  if (WIDE) { *hi += a.x * ys.hi0 + a.y * ys.hi1 + a.z * ys.hi2 + a.w * ys.hi3; }
+  *lo += a.x * ys.lo0;
+  *lo += a.y * ys.lo1;
+  *lo += a.z * ys.lo2;
+  *lo += a.w * ys.lo3;
+  if (WIDE) {
+    *hi += a.x * ys.hi0;
+    *hi += a.y * ys.hi1;
+    *hi += a.z * ys.hi2;
+    *hi += a.w * ys.hi3;
+  }
 }
 
 fn y_row(b: u32, s: u32, c0: u32, c1: u32, c2: u32, c3: u32) -> mat4x4f {

@@ -148,3 +148,61 @@ gpuTest(
     await Deno.remove(cacheB, { recursive: true });
   },
 );
+
+for (const name of ["tiny-bert", "tiny-roberta"] as const) {
+  gpuTest(
+    `${name}: a text's PLT is bit-identical alone, in two different batches and after a resume`,
+    async (ctx) => {
+      const dir = `${FIXTURES}${name}`;
+      const tok = await loadTokenizer(dir);
+      const model = await loadCheckpoint(dir, { mlm: true, classifier: false });
+      const texts = [
+        "data",
+        "We model data 2024-25.",
+        "The parser's table (2) shows the results of every model we trained on the data.",
+        "A souvenir café!",
+        "Citation intents differ: background, uses, extends, motivation, future work.",
+      ];
+      const enc = texts.map((s) => tok.encode(s, { maxLength: 48 }));
+      const scorer = new PltScorer(ctx, model.config, model.params, {
+        mask: tok.specialIds.mask,
+        pad: tok.specialIds.pad,
+      });
+      // Alone (each text padded to its own length), in one batch padded to the longest, and in
+      // another order under a small budget (other companions, other padded lengths).
+      const alone = await Promise.all(enc.map(async (e) => (await scorer.score([e]))[0]));
+      const together = await scorer.score(enc, { budgetTokens: 100000 });
+      const order = [4, 2, 0, 3, 1];
+      const mixed = await scorer.score(order.map((i) => enc[i]), { budgetTokens: 96 });
+      scorer.release();
+      // A resumed run: two texts scored (and cached) by an earlier run with other companions.
+      const cacheDir = await Deno.makeTempDir();
+      const opts = { maxLength: 48, budgetTokens: 64, cacheDir };
+      await computePlt(
+        ctx,
+        model,
+        tok,
+        [texts[3], texts[1], "An unrelated longer text here."],
+        opts,
+      );
+      const resumed = await computePlt(ctx, model, tok, texts, opts);
+      await Deno.remove(cacheDir, { recursive: true });
+      assert.equal(resumed.cached, 2);
+      enc.forEach((e, i) => {
+        const runs: [string, ArrayLike<number | null>][] = [
+          ["in one batch", together[i]],
+          ["in another batch", mixed[order.indexOf(i)]],
+          ["after a resume", resumed.scores[i].logp],
+        ];
+        for (const p of scoredPositions(e.special)) {
+          for (const [what, got] of runs) {
+            assert.ok(
+              Object.is(got[p], alone[i][p]),
+              `${what}: text ${i} position ${p}: ${got[p]} vs ${alone[i][p]} alone`,
+            );
+          }
+        }
+      });
+    },
+  );
+}
