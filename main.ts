@@ -12,6 +12,7 @@ Commands:
   doctor     show the WebGPU adapter, its limits, and run a matmul self-check
   inspect    a model's architecture, size, tokenizer and the device memory it needs
   score      token-wise pseudo-likelihood and L3Masking mask probabilities of a dataset
+  merge-scores  join the outputs of 'score --shard I/N' into one single-run output
   train      fine-tune a classifier: STL, or MTL with RTM or L3Masking, fixed or META-TARTAN weights
   eval       accuracy, macro-F1 and predictions of a saved classifier
   vocab      train a WordPiece vocabulary (tokenizer.json) on a corpus
@@ -34,6 +35,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   doctor: async () => (await import("./src/cli/doctor.ts")).doctor,
   inspect: async () => (await import("./src/cli/inspect.ts")).inspect,
   score: async () => (await import("./src/cli/score.ts")).score,
+  "merge-scores": async () => (await import("./src/cli/merge_scores.ts")).mergeScores,
   train: async () => (await import("./src/cli/train.ts")).train,
   eval: async () => (await import("./src/cli/eval.ts")).evalCommand,
   vocab: async () => (await import("./src/cli/vocab.ts")).vocab,

@@ -64,6 +64,7 @@ function row(index: number, toks: Tok[], text = ""): ScoredRow {
     plt: toks.map((x) => (x.w === null ? null : x.p ?? 0.5)),
     logp: toks.map((x) => (x.w === null ? null : Math.log(x.p ?? 0.5))),
     mask_prob: toks.map((x) => (x.w === null ? 0 : x.m ?? 0.15)),
+    scoring: "exact",
   };
 }
 

@@ -51,12 +51,8 @@ for (const name of ["tiny-bert", "tiny-roberta"] as const) {
         });
         const m = textMaskProbs(
           {
-            tokens: e.tokens,
-            ids: e.ids,
-            word: e.words,
             special: e.special,
             logp: Array.from(logp[i], (x) => (Number.isNaN(x) ? null : x)),
-            truncated: false,
           },
           { pbar: 0.15, complement: "one-minus", overflow: "redistribute" },
         );

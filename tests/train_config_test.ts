@@ -66,6 +66,7 @@ Deno.test("defaults equal SPEC §5/§6", () => {
     complement: "one-minus",
     overflow: "redistribute",
     batchTokens: 8192,
+    copies: "exact",
     batchSize: 64,
     gradAccum: 1,
     mlmBatchSize: 64,

@@ -74,6 +74,7 @@ const ADAPT = new CommandOptions(
     "complement",
     "overflow",
     "batch_tokens",
+    "copies",
     "cache_dir",
     "resume@mlm",
     "offline",
@@ -231,6 +232,7 @@ export async function adapt(args: string[]): Promise<void> {
     const plt = await computePlt(ctx, loaded, tok, exs.map((e) => e.text!), {
       maxLength,
       budgetTokens: o.batchTokens,
+      copies: o.copies,
       cacheDir: o.cacheDir ?? defaultPltCacheDir(),
       progress: true,
     });

@@ -12,6 +12,9 @@ import { loadCheckpoint } from "../model/weights.ts";
 import { resolveMaxLength } from "../model/config.ts";
 import { defaultPltCacheDir } from "../score/cache.ts";
 import { computePlt, textMaskProbs } from "../score/pipeline.ts";
+import { schemeName } from "../score/copies.ts";
+import { inShard } from "../score/shard.ts";
+import { parseShard } from "../options/checks.ts";
 import { formatScoreCsv, formatScoreJsonl, type ScoredRow } from "../score/output.ts";
 import { VERSION } from "../version.ts";
 import { parse } from "../options/args.ts";
@@ -31,6 +34,8 @@ const OPTIONS = new CommandOptions(
     "pbar",
     "complement",
     "overflow",
+    "copies",
+    "shard",
     "batch_tokens",
     "cache_dir",
     "offline",
@@ -42,7 +47,9 @@ const USAGE = `Usage: l3mask score INPUT --model M [options]
 
 Token-wise pseudo-likelihood (PLL-word-l2r) of every token of every text under the vanilla
 model, and the L3Masking mask probabilities derived from it. INPUT is CSV, TSV or JSONL. Scoring
-is deterministic: --seed is accepted for symmetry with train.
+is deterministic: --seed is accepted for symmetry with train. --copies K scores each text from K
+word groups instead of one masked copy per token (faster, approximate; the README measures how
+close). --shard I/N scores a 1/N share of the rows; 'l3mask merge-scores' joins the shards.
 
 Options:
 ${OPTIONS.help()}`;
@@ -79,17 +86,19 @@ export async function score(args: string[]): Promise<void> {
   const tok = await loadTokenizer(dir);
   const model = await loadCheckpoint(dir, { mlm: true, classifier: false });
   const ctx = await openDevice();
-  const texts = data.rows.map((r) => r.text);
+  const rowsIn = o.shard ? await inShard(data.rows, parseShard(o.shard)) : data.rows;
+  const texts = rowsIn.map((r) => r.text);
   const plt = await computePlt(ctx, model, tok, texts, {
     maxLength,
     budgetTokens: o.batchTokens,
     cacheDir,
+    copies: o.copies,
     progress: true,
   });
   ctx.destroy();
   const rates = { pbar: o.pbar, complement: o.complement, overflow: o.overflow };
   const rows: ScoredRow[] = plt.scores.map((s, i) => ({
-    row: data.rows[i].row,
+    row: rowsIn[i].row,
     text: texts[i],
     tokens: s.tokens,
     ids: s.ids,
@@ -97,12 +106,15 @@ export async function score(args: string[]): Promise<void> {
     plt: s.logp.map((lp) => (lp === null ? null : Math.exp(lp))),
     logp: s.logp,
     mask_prob: textMaskProbs(s, rates),
+    scoring: schemeName(s.scheme),
   }));
   const truncated = plt.scores.filter((s) => s.truncated).length;
   const notes = [
-    `${rows.length} rows`,
+    o.shard
+      ? `shard ${o.shard}: ${rows.length} of ${data.rows.length} rows`
+      : `${rows.length} rows`,
     `${plt.cached} from cache`,
-    `${plt.scoredTokens} tokens scored in ${plt.seconds.toFixed(1)}s` +
+    `${plt.scoredTokens} tokens scored with ${plt.copies} copies in ${plt.seconds.toFixed(1)}s` +
     (plt.scoredTokens ? ` (${(plt.scoredTokens / plt.seconds).toFixed(1)} tokens/s)` : ""),
   ];
   if (truncated) notes.push(`${truncated} texts truncated to ${maxLength} tokens`);
@@ -163,6 +175,8 @@ async function report(
       complement: o.complement,
       overflow: o.overflow,
       "batch tokens": o.batchTokens,
+      copies: o.copies,
+      ...(o.shard ? { shard: o.shard } : {}),
       version: VERSION,
       date: new Date().toISOString(),
     },

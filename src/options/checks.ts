@@ -75,6 +75,21 @@ export function strings(): Check<z.ZodArray<z.ZodString>> {
   };
 }
 
+/** `I/N`: shard I of N, 1 <= I <= N (`score --shard`); parseShard reads the checked text. */
+export function shard(): Check<z.ZodString> {
+  const schema = z.string().refine((s) => {
+    const m = /^(\d+)\/(\d+)$/.exec(s.trim());
+    return m !== null && Number(m[1]) >= 1 && Number(m[1]) <= Number(m[2]);
+  });
+  return { schema, expects: "I/N with 1 <= I <= N, e.g. 3/8", flag: "string" };
+}
+
+/** The shard of a text checked by `shard()`: index 0 .. count - 1. */
+export function parseShard(s: string): { index: number; count: number } {
+  const [i, n] = s.trim().split("/").map(Number);
+  return { index: i - 1, count: n };
+}
+
 /** `word` or an integer >= `min` (e.g. eval_every: 'epoch' or steps; limit_alphabet: 'none'). */
 export function intOrWord<const W extends string>(
   word: W,

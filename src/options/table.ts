@@ -7,7 +7,18 @@
  * and YAML key are `name`, and the variant is its own entry with its own default and help.
  */
 import type { z } from "zod";
-import { betas, bool, type Check, int, intOrWord, oneOf, real, strings, text } from "./checks.ts";
+import {
+  betas,
+  bool,
+  type Check,
+  int,
+  intOrWord,
+  oneOf,
+  real,
+  shard,
+  strings,
+  text,
+} from "./checks.ts";
 
 export type Group =
   | "data"
@@ -136,6 +147,11 @@ export const OPTIONS = {
     help: "PLT cache",
     unset: "$L3MASK_PLT_CACHE or ~/.cache/l3mask/plt",
   }),
+  cache_from: optional(strings(), {
+    group: "run",
+    arg: "DIR",
+    help: "PLT caches of other runs (the shards' --cache-dir) to add to --cache-dir",
+  }),
   offline: withDefault(bool(), false, {
     group: "run",
     arg: "",
@@ -172,6 +188,17 @@ export const OPTIONS = {
     group: "task and masking",
     arg: "O",
     help: "mask probabilities over 1: redistribute or clip (reference)",
+  }),
+  copies: withDefault(intOrWord("exact", 1, "'exact' or a number of word groups >= 1"), "exact", {
+    group: "task and masking",
+    arg: "exact|K",
+    help:
+      "PLT exactly (one masked copy per token) or from K word groups per text (about K copies; approximate, see the README)",
+  }),
+  shard: optional(shard(), {
+    group: "run",
+    arg: "I/N",
+    help: "score only shard I of N (by a hash of the text); join the shards with merge-scores",
   }),
   batch_tokens: withDefault(int(1), 8192, {
     group: "task and masking",

@@ -1,6 +1,7 @@
 /**
  * The PLT cache: per (model files, tokenizer, max length) one append-only JSONL file of
- * {k: sha256(text), logp: [...]} lines. A run appends each text as soon as its last copy is
+ * {k: sha256(text), logp: [...]} lines, plus {k, g: K, logp} for texts scored with K word groups
+ * (`--copies K`, src/score/copies.ts): a text's exact and approximate values are kept apart. A run appends each text as soon as its last copy is
  * scored, so an interrupted run resumes where it stopped and a finished one re-runs instantly;
  * `train` reads the same file for L3Masking.
  *
@@ -22,6 +23,7 @@
 import { join } from "node:path";
 import { readSafetensorsHeader } from "../io/safetensors.ts";
 import { asFsUserError } from "../io/outputs.ts";
+import type { CopyScheme } from "./copies.ts";
 
 export function defaultPltCacheDir(): string {
   const env = (k: string) => {
@@ -68,18 +70,41 @@ export async function modelFingerprint(dir: string, maxLength: number): Promise<
 const KEY = /^[0-9a-f]{64}$/;
 const FIX = "choose a writable cache directory (--cache-dir, or L3MASK_PLT_CACHE)";
 
+/** A cache record: a text's key, how it was scored and its log-probabilities. */
+export interface PltRecord {
+  key: string;
+  /** Absent: exact. */
+  scheme?: CopyScheme;
+  logp: (number | null)[];
+}
+
+/** The map key of a text's record under a scheme. */
+function entryKey(key: string, scheme: CopyScheme = "exact"): string {
+  return scheme === "exact" ? key : `${key}/${scheme.groups}`;
+}
+
 /** A line's record, or undefined when it is not a complete one (torn, glued, not JSON). */
-function parseRecord(line: string): { k: string; logp: (number | null)[] } | undefined {
+function parseRecord(line: string): PltRecord | undefined {
   let o: unknown;
   try {
     o = JSON.parse(line);
   } catch {
     return undefined;
   }
-  const r = o as { k?: unknown; logp?: unknown };
+  const r = o as { k?: unknown; g?: unknown; logp?: unknown };
   if (typeof r?.k !== "string" || !KEY.test(r.k) || !Array.isArray(r.logp)) return undefined;
   if (!r.logp.every((x) => x === null || typeof x === "number")) return undefined;
-  return { k: r.k, logp: r.logp };
+  if (r.g !== undefined && !(Number.isInteger(r.g) && (r.g as number) >= 1)) return undefined;
+  return {
+    key: r.k,
+    scheme: r.g === undefined ? "exact" : { groups: r.g as number },
+    logp: r.logp,
+  };
+}
+
+/** The cache line of a record (parseRecord's inverse). */
+function formatRecord({ key, scheme = "exact", logp }: PltRecord): string {
+  return JSON.stringify(scheme === "exact" ? { k: key, logp } : { k: key, g: scheme.groups, logp });
 }
 
 export interface PltCacheOptions {
@@ -88,7 +113,7 @@ export interface PltCacheOptions {
 }
 
 export class PltCache {
-  private entries = new Map<string, (number | null)[]>();
+  private entries = new Map<string, PltRecord>();
   private file: Deno.FsFile | null = null;
   /** The file did not end in a newline when read: the first append starts with one. */
   private needsNewline = false;
@@ -112,43 +137,69 @@ export class PltCache {
     } catch (e) {
       throw asFsUserError(e, `PLT cache ${cache.path}`, FIX);
     }
-    cache.needsNewline = bytes.length > 0 && bytes[bytes.length - 1] !== 0x0a;
+    cache.load(bytes, opts, "their texts are scored again");
+    return cache;
+  }
+
+  /** The records of a cache file, read only (another run's cache, for `merge-scores`). */
+  static async read(path: string, opts: PltCacheOptions = {}): Promise<PltCache> {
+    const cache = new PltCache(path);
+    try {
+      cache.load(await Deno.readFile(path), opts, "their texts are not merged");
+    } catch (e) {
+      throw asFsUserError(e, `PLT cache ${path}`, "give a readable cache directory");
+    }
+    return cache;
+  }
+
+  /** Reads the file's complete records; one warning for the lines that are not (`consequence`). */
+  private load(bytes: Uint8Array, opts: PltCacheOptions, consequence: string): void {
+    this.needsNewline = bytes.length > 0 && bytes[bytes.length - 1] !== 0x0a;
     let skipped = 0;
     for (const line of new TextDecoder().decode(bytes).split("\n")) {
       if (!line.trim()) continue;
       const record = parseRecord(line);
       if (!record) skipped++;
-      else if (!cache.entries.has(record.k)) cache.entries.set(record.k, record.logp);
+      else {
+        const k = entryKey(record.key, record.scheme);
+        if (!this.entries.has(k)) this.entries.set(k, record);
+      }
     }
     if (skipped) {
       (opts.warn ?? console.error)(
-        `warning: PLT cache ${cache.path}: skipped ${skipped} unreadable line${
+        `warning: PLT cache ${this.path}: skipped ${skipped} unreadable line${
           skipped === 1 ? "" : "s"
-        } (a write cut short or torn); their texts are scored again`,
+        } (a write cut short or torn); ${consequence}`,
       );
     }
-    return cache;
   }
 
   get size(): number {
     return this.entries.size;
   }
 
-  get(key: string): (number | null)[] | undefined {
-    return this.entries.get(key);
+  /** A text's log-probabilities under `scheme`, when cached. */
+  get(key: string, scheme: CopyScheme = "exact"): (number | null)[] | undefined {
+    return this.entries.get(entryKey(key, scheme))?.logp;
+  }
+
+  /** Every record, in the order first read or put. */
+  records(): IterableIterator<PltRecord> {
+    return this.entries.values();
   }
 
   /**
    * Record texts' log-probabilities (null where unscored) and append them to the file, all in one
-   * write (see the module header for why one).
+   * write (see the module header for why one). Records already held are skipped.
    */
-  async put(items: { key: string; logp: (number | null)[] }[]): Promise<void> {
+  async put(items: PltRecord[]): Promise<void> {
     let chunk = this.needsNewline ? "\n" : "";
     let records = 0;
-    for (const { key, logp } of items) {
-      if (this.entries.has(key)) continue;
-      this.entries.set(key, logp);
-      chunk += JSON.stringify({ k: key, logp }) + "\n";
+    for (const item of items) {
+      const k = entryKey(item.key, item.scheme);
+      if (this.entries.has(k)) continue;
+      this.entries.set(k, item);
+      chunk += formatRecord(item) + "\n";
       records++;
     }
     if (!records) return;
@@ -168,4 +219,38 @@ export class PltCache {
     this.file?.close();
     this.file = null;
   }
+}
+
+/** A cache file's name: the model fingerprint (modelFingerprint) and `.jsonl`. */
+const CACHE_FILE = /^([0-9a-f]{32})\.jsonl$/;
+
+/**
+ * Adds every record of the cache files in `sources` (other runs' cache directories, e.g. the
+ * shards' of a sharded `score`) to the same-named files of `dest`, skipping records it holds.
+ * Returns how many records were added.
+ */
+export async function mergeCaches(sources: readonly string[], dest: string): Promise<number> {
+  let added = 0;
+  for (const dir of sources) {
+    let names: string[];
+    try {
+      names = [...Deno.readDirSync(dir)].filter((e) => e.isFile).map((e) => e.name).sort();
+    } catch (e) {
+      throw asFsUserError(e, `--cache-from ${dir}`, "give the cache directory of a score run");
+    }
+    for (const name of names) {
+      const m = CACHE_FILE.exec(name);
+      if (!m) continue;
+      const from = await PltCache.read(join(dir, name));
+      const to = await PltCache.open(dest, m[1]);
+      try {
+        const before = to.size;
+        await to.put([...from.records()]);
+        added += to.size - before;
+      } finally {
+        to.close();
+      }
+    }
+  }
+  return added;
 }

@@ -9,6 +9,8 @@ export interface ScoredRow {
   plt: (number | null)[];
   logp: (number | null)[];
   mask_prob: number[];
+  /** How the PLT was computed: "exact" or "groups-K" (`--copies K`, src/score/copies.ts). */
+  scoring: string;
 }
 
 export function formatScoreJsonl(rows: ScoredRow[]): string {
@@ -22,6 +24,7 @@ export function formatScoreJsonl(rows: ScoredRow[]): string {
       plt: r.plt,
       logp: r.logp,
       mask_prob: r.mask_prob,
+      scoring: r.scoring,
     })
   ).join("\n") + (rows.length ? "\n" : "");
 }
@@ -31,7 +34,7 @@ function csvField(s: string): string {
 }
 
 export function formatScoreCsv(rows: ScoredRow[]): string {
-  const lines = ["row,position,token,id,word,plt,logp,mask_prob"];
+  const lines = ["row,position,token,id,word,plt,logp,mask_prob,scoring"];
   for (const r of rows) {
     r.tokens.forEach((tok, i) => {
       const num = (x: number | null) => (x === null ? "" : String(x));
@@ -45,6 +48,7 @@ export function formatScoreCsv(rows: ScoredRow[]): string {
           num(r.plt[i]),
           num(r.logp[i]),
           r.mask_prob[i],
+          r.scoring,
         ].join(","),
       );
     });

@@ -8,12 +8,15 @@ import { type Complement, maskProbabilities, type Overflow } from "../mask/mplt.
 import type { LoadedModel } from "../model/weights.ts";
 import { Progress } from "../util/progress.ts";
 import { modelFingerprint, PltCache, sha256Hex } from "./cache.ts";
+import { type CopyScheme, textCopies, textScheme } from "./copies.ts";
 import { PltScorer, type TokenizedText } from "./scorer.ts";
 
 export interface PltOptions {
   maxLength: number;
   budgetTokens: number;
   cacheDir: string;
+  /** Word groups per text (`--copies`, src/score/copies.ts), or "exact" (the default). */
+  copies?: number | "exact";
   /** Show progress on stderr. */
   progress?: boolean;
 }
@@ -26,6 +29,8 @@ export interface TextScore {
   /** Natural-log PLT per token (null for specials). */
   logp: (number | null)[];
   truncated: boolean;
+  /** How `logp` was computed: exact, or with word groups (src/score/copies.ts). */
+  scheme: CopyScheme;
 }
 
 export interface MaskOptions {
@@ -51,20 +56,24 @@ export async function computePlt(
   tok: L3Tokenizer,
   texts: string[],
   opts: PltOptions,
-): Promise<{ scores: TextScore[]; cached: number; scoredTokens: number; seconds: number }> {
+): Promise<
+  { scores: TextScore[]; cached: number; scoredTokens: number; copies: number; seconds: number }
+> {
   const t0 = performance.now();
   const enc = texts.map((t) => tokenize(tok, t, opts.maxLength));
+  const schemes = enc.map((e) => textScheme(e.words, e.special, opts.copies ?? "exact"));
   const keys = await Promise.all(texts.map((t) => sha256Hex(t)));
   const cache = await PltCache.open(
     opts.cacheDir,
     await modelFingerprint(model.dir, opts.maxLength),
   );
+  const lookup = (i: number) => cache.get(keys[i], schemes[i]);
   try {
     // Unique texts not yet cached.
     const todo: number[] = [];
     const seen = new Set<string>();
     keys.forEach((k, i) => {
-      if (!cache.get(k) && !seen.has(k)) {
+      if (!lookup(i) && !seen.has(k)) {
         seen.add(k);
         todo.push(i);
       }
@@ -72,39 +81,50 @@ export async function computePlt(
     const cached = texts.length - todo.length;
     // Texts with nothing to score (empty, or only special tokens) are done already.
     const empty = todo.filter((i) => enc[i].special.every((s) => s));
-    await cache.put(empty.map((i) => ({ key: keys[i], logp: enc[i].ids.map(() => null) })));
-    todo.splice(0, todo.length, ...todo.filter((i) => !cache.get(keys[i])));
-    let scoredTokens = 0;
+    await cache.put(
+      empty.map((i) => ({ key: keys[i], scheme: schemes[i], logp: enc[i].ids.map(() => null) })),
+    );
+    todo.splice(0, todo.length, ...todo.filter((i) => !lookup(i)));
+    let scoredTokens = 0, copies = 0;
     if (todo.length) {
       const scorer = new PltScorer(ctx, model.config, model.params, {
         mask: tok.specialIds.mask,
         pad: tok.specialIds.pad,
       });
       const inputs: TokenizedText[] = todo.map((i) => enc[i]);
-      const totalCopies = inputs.reduce((s, t) => s + t.special.filter((x) => !x).length, 0);
-      const progress = opts.progress ? new Progress("score", totalCopies, "tokens") : null;
+      scoredTokens = inputs.reduce((s, t) => s + t.special.filter((x) => !x).length, 0);
+      copies = todo.reduce(
+        (s, i) => s + textCopies(enc[i].words, enc[i].special, schemes[i]).length,
+        0,
+      );
+      const progress = opts.progress ? new Progress("score", copies, "copies") : null;
       let textsDone = 0;
       await scorer.score(inputs, {
         budgetTokens: opts.budgetTokens,
-        onBatch: async ({ copies, texts: finished, logp }) => {
+        copies: opts.copies,
+        onBatch: async ({ copies: done, texts: finished, logp }) => {
           textsDone += finished.length;
-          await cache.put(finished.map((j) => ({ key: keys[todo[j]], logp: toNullable(logp[j]) })));
-          progress?.update(copies, `${textsDone}/${todo.length} texts`);
+          await cache.put(finished.map((j) => ({
+            key: keys[todo[j]],
+            scheme: schemes[todo[j]],
+            logp: toNullable(logp[j]),
+          })));
+          progress?.update(done, `${textsDone}/${todo.length} texts`);
         },
       });
-      progress?.finish(totalCopies, `${todo.length} texts`);
+      progress?.finish(copies, `${todo.length} texts`);
       scorer.release();
-      scoredTokens = totalCopies;
     }
     const scores = enc.map((e, i) => ({
       tokens: e.tokens,
       ids: e.ids,
       word: e.words,
       special: e.special,
-      logp: cache.get(keys[i])!,
+      logp: lookup(i)!,
       truncated: e.truncated,
+      scheme: schemes[i],
     }));
-    return { scores, cached, scoredTokens, seconds: (performance.now() - t0) / 1000 };
+    return { scores, cached, scoredTokens, copies, seconds: (performance.now() - t0) / 1000 };
   } finally {
     cache.close();
   }
@@ -115,7 +135,7 @@ function toNullable(a: Float64Array): (number | null)[] {
 }
 
 /** SPEC §3 over one scored text: m per token, 0 for specials. */
-export function textMaskProbs(s: TextScore, opts: MaskOptions): number[] {
+export function textMaskProbs(s: Pick<TextScore, "special" | "logp">, opts: MaskOptions): number[] {
   const plt = s.logp.map((lp, i) => (s.special[i] || lp === null ? null : Math.exp(lp)));
   return maskProbabilities(plt, opts);
 }

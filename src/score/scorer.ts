@@ -1,7 +1,9 @@
 /**
  * Token-wise pseudo-likelihood on the GPU (SPEC §2): masked copies of many texts batched by
  * length under a token budget, one forward per batch with the vocabulary projection and
- * log-softmax at each copy's target row only. Deterministic (dropout off).
+ * log-softmax at each copy's target rows only. Deterministic (dropout off), and a copy's values
+ * do not depend on the copies it shares a batch with. Exact PLL-word-l2r by default; with
+ * `copies: K`, the word-group approximation of src/score/copies.ts.
  */
 import type { GpuContext } from "../gpu/context.ts";
 import { Encoder } from "../model/encoder.ts";
@@ -9,7 +11,7 @@ import { GpuBackend } from "../model/gpu_backend.ts";
 import type { ModelConfig } from "../model/config.ts";
 import { gpuStore, type HostParams, releaseGpuStore } from "../model/weights.ts";
 import { type CopyBatch, planBatches } from "./batches.ts";
-import { type MaskedCopy, scoredPositions, writeCopy } from "./copies.ts";
+import { type MaskedCopy, textCopies, textScheme, writeCopy } from "./copies.ts";
 import { matmulPolicy } from "../kernels/linear.ts";
 
 export interface TokenizedText {
@@ -19,8 +21,10 @@ export interface TokenizedText {
 }
 
 export interface ScoreOptions {
-  /** Tokens (rows x padded length) per forward; default 8192. */
+  /** Tokens (copies x padded length) per forward; default 8192. */
   budgetTokens?: number;
+  /** Word groups per text (src/score/copies.ts), or "exact" (the default). */
+  copies?: number | "exact";
   /** Called after each batch with the copies done so far and the tokens they hold. */
   onBatch?: (
     done: { copies: number; tokens: number; texts: number[]; logp: Float64Array[] },
@@ -43,7 +47,7 @@ export class PltScorer {
     this.model = new Encoder(new GpuBackend(ctx), cfg, store, { mlm: true, classifier: false });
   }
 
-  /** Most copies per batch whose (copies, V) logits fit one storage binding. */
+  /** Most targets per batch whose (targets, V) logits fit one storage binding. */
   get maxRows(): number {
     return Math.max(1, Math.floor(this.ctx.maxBindingBytes / (4 * this.cfg.vocabSize)));
   }
@@ -56,8 +60,10 @@ export class PltScorer {
     const copies: MaskedCopy[] = [];
     const remaining = texts.map(() => 0);
     texts.forEach((t, i) => {
-      for (const pos of scoredPositions(t.special)) copies.push({ text: i, pos });
-      remaining[i] = scoredPositions(t.special).length;
+      const scheme = textScheme(t.words, t.special, opts.copies ?? "exact");
+      const made = textCopies(t.words, t.special, scheme);
+      for (const c of made) copies.push({ text: i, ...c });
+      remaining[i] = made.length;
     });
     const out = texts.map((t) => new Float64Array(t.ids.length).fill(NaN));
     const lengths = texts.map((t) => t.ids.length);
@@ -86,10 +92,11 @@ export class PltScorer {
       launched[i] = null;
       await matmulPolicy(this.ctx).tuneIfPending();
       const finished: number[] = [];
-      batch.copies.forEach((c, i) => {
-        out[c.text][c.pos] = logp[i];
+      let r = 0;
+      for (const c of batch.copies) {
+        for (const pos of c.targets) out[c.text][pos] = logp[r++];
         if (--remaining[c.text] === 0) finished.push(c.text);
-      });
+      }
       done += batch.copies.length;
       tokens += batch.copies.reduce((s, c) => s + lengths[c.text], 0);
       await opts.onBatch?.({ copies: done, tokens, texts: finished, logp: out });
@@ -100,24 +107,20 @@ export class PltScorer {
   /** Records and submits one batch now; the promise resolves when its results are read. */
   private runBatch(batch: CopyBatch, texts: TokenizedText[]): Promise<Float32Array> {
     const B = batch.copies.length, T = batch.T;
+    const R = batch.copies.reduce((n, c) => n + c.targets.length, 0);
     const ids = new Uint32Array(B * T);
     const mask = new Uint32Array(B * T);
-    const rows = new Uint32Array(B);
-    const targets = new Uint32Array(B);
+    const rows = new Uint32Array(R);
+    const targets = new Uint32Array(R);
+    let r = 0;
     batch.copies.forEach((c, b) => {
       const t = texts[c.text];
-      writeCopy(
-        ids.subarray(b * T, (b + 1) * T),
-        t.ids,
-        t.words,
-        t.special,
-        c.pos,
-        this.ids.mask,
-        this.ids.pad,
-      );
+      writeCopy(ids.subarray(b * T, (b + 1) * T), t.ids, c.masked, this.ids.mask, this.ids.pad);
       mask.fill(1, b * T, b * T + t.ids.length);
-      rows[b] = b * T + c.pos;
-      targets[b] = t.ids[c.pos];
+      for (const pos of c.targets) {
+        rows[r] = b * T + pos;
+        targets[r++] = t.ids[pos];
+      }
     });
     const pass = this.model.forward({ B, T, ids, mask }, {
       mlm: { rows, targets },
@@ -127,7 +130,7 @@ export class PltScorer {
     });
     const read = this.ctx.read(pass.mlm!.logp);
     this.model.releasePass(pass);
-    return read.then((logp) => logp.slice(0, B));
+    return read.then((logp) => logp.slice(0, R));
   }
 
   release(): void {

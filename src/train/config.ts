@@ -56,6 +56,7 @@ export const CONFIG_KEYS = [
   "complement",
   "overflow",
   "batch_tokens",
+  "copies",
   // batches and model
   "max_length",
   "batch_size",

@@ -224,6 +224,7 @@ async function attachMaskProbs(
   const plt = await computePlt(ctx, model.loaded, model.tok, rows.map((r) => r.text), {
     maxLength: model.maxLength,
     budgetTokens: c.batchTokens,
+    copies: c.copies,
     cacheDir: c.cacheDir ?? defaultPltCacheDir(),
     progress: !quiet,
   });
@@ -236,7 +237,8 @@ async function attachMaskProbs(
       j < m.length && scored[j] === id ? m[j] : e.special[j] ? 0 : c.pbar
     );
   });
-  say(`L3Masking: mask probabilities of ${train.length} texts (${plt.cached} from cache)`);
+  const how = c.copies === "exact" ? "" : `, PLT from ${c.copies} word groups per text`;
+  say(`L3Masking: mask probabilities of ${train.length} texts (${plt.cached} from cache${how})`);
 }
 
 /** The trainer's settings from the configuration (one optimizer step per `batch_size` texts). */
