@@ -7,7 +7,10 @@
  *   deno run -A bench/replicate.ts [--seeds 3] [--train 192] [--acl-train N] [--spam-train N]
  *     [--epochs 4] [--max-length 48] [--datasets acl-arc,spam] [--encoder-lr X] [--head-lr X]
  *     [--patience N] [--tag T (writes replicateT.md/json)] [--keep DIR (keeps the run directories)]
+ *     [--modes stl,rtm,l3[,l3-approx]] [--copies K (l3-approx: PLT from K word groups per text)]
  *
+ * With both l3 and l3-approx, the report adds their per-seed (paired) differences: whether
+ * L3Masking trained on approximate probabilities (`--copies K`) differs from exact beyond one sd.
  * Writes bench/results/replicate.md and bench/results/replicate.json. Settings are the paper's
  * scaled to a 2-core CPU adapter (stated in the output); datasets are read where they live.
  */
@@ -37,6 +40,8 @@ const args = parseArgs({
     "head-lr": { type: "string", default: "5e-3" },
     tag: { type: "string", default: "" },
     patience: { type: "string", default: "2" },
+    modes: { type: "string", default: "stl,rtm,l3" },
+    copies: { type: "string", default: "8" },
     /** Keep the run directories (config, metrics, best/, predictions) under this folder. */
     keep: { type: "string" },
   },
@@ -160,11 +165,20 @@ async function datasets(): Promise<{ name: string; train: string; dev: string; t
   return out;
 }
 
-const MODES = [
-  { name: "STL", values: { mode: "stl" } },
-  { name: "MTL-RTM", values: { mode: "mtl", masking: "rtm", weighting: "meta" } },
-  { name: "MTL-L3Masking", values: { mode: "mtl", masking: "l3", weighting: "meta" } },
-];
+const COPIES = Number(args.copies);
+const ALL_MODES: Record<string, { name: string; values: Record<string, unknown> }> = {
+  stl: { name: "STL", values: { mode: "stl" } },
+  rtm: { name: "MTL-RTM", values: { mode: "mtl", masking: "rtm", weighting: "meta" } },
+  l3: { name: "MTL-L3Masking", values: { mode: "mtl", masking: "l3", weighting: "meta" } },
+  "l3-approx": {
+    name: `MTL-L3Masking (copies ${COPIES})`,
+    values: { mode: "mtl", masking: "l3", weighting: "meta", copies: COPIES },
+  },
+};
+const MODES = args.modes.split(",").map((m) => {
+  if (!ALL_MODES[m]) throw new Error(`unknown mode '${m}' (${Object.keys(ALL_MODES).join(", ")})`);
+  return ALL_MODES[m];
+});
 
 const SETTINGS = {
   max_length: MAX_LEN,
@@ -291,7 +305,9 @@ const lines: string[] = [
   } --spam-train ${N_TRAIN.SpamAssassin} --epochs ${EPOCHS} --max-length ${MAX_LEN} ` +
   `--datasets ${args.datasets} --encoder-lr ${args["encoder-lr"]} --head-lr ${
     args["head-lr"]
-  } --patience ${args.patience}\` ` +
+  } --patience ${args.patience} --modes ${args.modes}${
+    args.modes.includes("l3-approx") ? ` --copies ${COPIES}` : ""
+  }\` ` +
   `on ${new Date().toISOString().slice(0, 10)}, adapter: llvmpipe (2 CPU cores), total ${
     ((performance.now() - t0) / 60000).toFixed(1)
   } min.`,
@@ -321,10 +337,38 @@ for (const d of sets) {
     );
   }
 }
+lines.push("", `Mean ± sample standard deviation over ${SEEDS} seeds.`, "");
+if (args.modes.split(",").includes("l3") && args.modes.split(",").includes("l3-approx")) {
+  lines.push(
+    `Exact vs approximate L3Masking probabilities (\`--copies ${COPIES}\`), paired by seed: ` +
+      "approximate minus exact, mean ± sd over seeds, against the larger of the two modes' sds.",
+    "",
+    "| dataset | measure | exact | approximate | paired difference | larger sd | beyond one sd? |",
+    "| --- | --- | --- | --- | --- | --- | --- |",
+  );
+  for (const d of sets) {
+    const of = (m: string) =>
+      runs.filter((r) => r.dataset === d.name && r.mode === ALL_MODES[m].name)
+        .sort((a, b) => a.seed - b.seed);
+    const [ex, ap] = [of("l3"), of("l3-approx")];
+    for (
+      const [label, get] of [["test macro-F1", (r: Run) => r.testF1], [
+        "dev macro-F1",
+        (r: Run) => r.devF1,
+      ], ["test accuracy", (r: Run) => r.testAcc]] as const
+    ) {
+      const diffs = ap.map((r, i) => get(r) - get(ex[i]));
+      const big = Math.max(sd(ex.map(get)), sd(ap.map(get)));
+      lines.push(
+        `| ${d.name} | ${label} | ${pm(ex.map(get))} | ${pm(ap.map(get))} | ${pm(diffs)} | ${
+          (100 * big).toFixed(1)
+        } | ${Math.abs(mean(diffs)) > big ? "yes" : "no"} |`,
+      );
+    }
+  }
+  lines.push("");
+}
 lines.push(
-  "",
-  `Mean ± sample standard deviation over ${SEEDS} seeds.`,
-  "",
   "Reloading check (seed 1 of each dataset and mode): `l3mask eval --model RUN/best --data TEST` " +
     "in a separate process, against the run's predictions/test.jsonl:",
   "",

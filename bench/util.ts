@@ -24,22 +24,29 @@ export const DATASETS = (Deno.env.get("L3MASK_DATASETS") ?? `${ROOT}../shared/da
   "",
 );
 
+/** A flag's text: `--name value` or `--name=value` (for values that start with a dash). */
+function flagText(name: string): string | undefined {
+  const eq = Deno.args.find((a) => a.startsWith(`--${name}=`));
+  if (eq !== undefined) return eq.slice(name.length + 3);
+  const i = Deno.args.indexOf(`--${name}`);
+  if (i < 0) return undefined;
+  const v = Deno.args[i + 1];
+  if (v === undefined || v.startsWith("--")) throw new Error(`--${name} needs a value`);
+  return v;
+}
+
 /** A positive-integer flag `--name N`, or its fallback. */
 export function intFlag(name: string, fallback: number): number {
-  const i = Deno.args.indexOf(`--${name}`);
-  if (i < 0) return fallback;
-  const v = Number(Deno.args[i + 1]);
+  const t = flagText(name);
+  if (t === undefined) return fallback;
+  const v = Number(t);
   if (!Number.isInteger(v) || v < 1) throw new Error(`--${name} needs a positive integer`);
   return v;
 }
 
-/** A string flag `--name value`, or its fallback. */
+/** A string flag `--name value` (or `--name=value`), or its fallback. */
 export function strFlag(name: string, fallback: string): string {
-  const i = Deno.args.indexOf(`--${name}`);
-  if (i < 0) return fallback;
-  const v = Deno.args[i + 1];
-  if (v === undefined || v.startsWith("--")) throw new Error(`--${name} needs a value`);
-  return v;
+  return flagText(name) ?? fallback;
 }
 
 export function boolFlag(name: string): boolean {
