@@ -1,22 +1,24 @@
-// attention_query: one query row per sequence, forward only (inference of the last layer, where
-// only one row per sequence is needed: the masked copy's target, or <s>/[CLS]).
-//   out[b, h*HS + d] = sum_j softmax_j(scale * q[b, h*HS:(h+1)*HS] . k[b, j, h*HS:(h+1)*HS]
-//                                      + mask_add[b, j]) * v[b, j, h*HS + d]
+// attention_query: R query rows, row r a row of sequence seq[r], forward only (inference of the
+// last layer, where only some rows are needed: the masked copies' targets, or <s>/[CLS]).
+//   out[r, h*HS + d] = sum_j softmax_j(scale * q[r, h*HS:(h+1)*HS] . k[b, j, h*HS:(h+1)*HS]
+//                                      + mask_add[b, j]) * v[b, j, h*HS + d],   b = seq[r]
 // Scores are clamped to the lowest finite f32 (as attention_scores does), so a -inf mask never
 // makes NaN. The (T) scores live in the thread's private array; no (B, NH, T, T) tensor is written.
-// Buffers: out (B, C) as vec4, overwritten; q (B, C) as vec4; k, v (B, T, C) as vec4 (C = NH * HS,
-// HS % 4 == 0, HS <= 4 * MAX_HS4); mask_add (B, T). T <= MAX_T (the wrapper checks both).
-// Dispatch: grid1d(B * NH, WG). One thread per (b, h): a pass over the keys for the scores and
+// Buffers: out (R, C) as vec4, overwritten; q (R, C) as vec4; k, v (B, T, C) as vec4 (C = NH * HS,
+// HS % 4 == 0, HS <= 4 * MAX_HS4); mask_add (B, T); seq (R) u32, each < B. T <= MAX_T (the
+// wrapper checks both). A row's result depends only on its own query and sequence.
+// Dispatch: grid1d(R * NH, WG). One thread per (r, h): a pass over the keys for the scores and
 // their maximum, a second for exp(score - max), their sum and the weighted sum of value rows. The
 // dot products are summed as attention_scores sums them (vec4 dot per step, steps ascending).
 // No barriers.
-struct Params { T: u32, NH: u32, HS: u32, B: u32, scale: f32 }
+struct Params { T: u32, NH: u32, HS: u32, R: u32, scale: f32 }
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read_write> out: array<vec4f>;
 @group(0) @binding(2) var<storage, read> q: array<vec4f>;
 @group(0) @binding(3) var<storage, read> k: array<vec4f>;
 @group(0) @binding(4) var<storage, read> v: array<vec4f>;
 @group(0) @binding(5) var<storage, read> mask_add: array<f32>;
+@group(0) @binding(6) var<storage, read> seq: array<u32>;
 override WG: u32 = 8u;
 const MAX_T = 512u;
 const MAX_HS4 = 32u;
@@ -29,13 +31,14 @@ fn main(
   @builtin(num_workgroups) nwg: vec3u,
 ) {
   let g = (wid.x + wid.y * nwg.x) * WG + lid.x;
-  if (g >= p.B * p.NH) { return; }
+  if (g >= p.R * p.NH) { return; }
   let T = p.T;
   let h = g % p.NH;
-  let b = g / p.NH;
+  let r = g / p.NH;
+  let b = seq[r];
   let HS4 = p.HS / 4u;
   let C4 = p.NH * HS4;
-  let qo = b * C4 + h * HS4;
+  let qo = r * C4 + h * HS4;
   var qv: array<vec4f, MAX_HS4>;
   var acc: array<vec4f, MAX_HS4>;
   for (var d = 0u; d < HS4; d++) {

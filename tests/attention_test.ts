@@ -175,40 +175,68 @@ for (const { name, dims, lens } of SHAPES) {
   );
 }
 
-/** One query row per sequence: row b * T + rows[b] of a (B, T, C) tensor, as (B, C). */
-function pickRows(x: Float32Array | Float64Array, rows: number[], T: number, C: number) {
-  const out = new Float64Array(rows.length * C);
-  rows.forEach((r, b) => out.set(x.subarray((b * T + r) * C, (b * T + r + 1) * C), b * C));
+/** Query rows (sequence seq[r], position pos[r]) of a (B, T, C) tensor, as (R, C). */
+function pickRows(
+  x: Float32Array | Float64Array,
+  seq: Uint32Array,
+  pos: number[],
+  T: number,
+  C: number,
+) {
+  const out = new Float64Array(seq.length * C);
+  seq.forEach((b, r) => {
+    const at = (b * T + pos[r]) * C;
+    out.set(x.subarray(at, at + C), r * C);
+  });
   return out;
 }
 
 for (const { name, dims, lens } of SHAPES) {
-  gpuTest(`attention query row GPU vs CPU, and vs full attention (${name})`, async (ctx) => {
+  gpuTest(`attention query rows GPU vs CPU, and vs full attention (${name})`, async (ctx) => {
     const { B, T, NH, HS } = dims;
     const C = NH * HS, btc = B * T * C;
     const q = randn(btc, 41, 1.5), k = randn(btc, 42, 1.5), v = randn(btc, 43);
     const mask = maskFor(T, lens);
-    // Each sequence's query: a real row (the last real one, or row 0), or a padding row.
-    const rows = lens.map((len, b) => (b % 2 === 0 ? len - 1 : Math.min(T - 1, len)));
-    const qs = Float32Array.from(pickRows(q, rows, T, C));
+    // Query rows: sequence 0 has none (when there are others), sequences b ≡ 1 (mod 3) two (the
+    // last real row and row 0), the rest one: a real row or a padding row.
+    const seq: number[] = [], pos: number[] = [];
+    lens.forEach((len, b) => {
+      if (b === 0 && B > 1) return;
+      seq.push(b);
+      pos.push(b % 2 === 0 ? len - 1 : Math.min(T - 1, len));
+      if (b % 3 === 1) {
+        seq.push(b);
+        pos.push(0);
+      }
+    });
+    const R = seq.length;
+    const seqs = Uint32Array.from(seq);
+    const qs = Float32Array.from(pickRows(q, seqs, pos, T, C));
     const gq = ctx.upload(qs), gk = ctx.upload(k), gv = ctx.upload(v), gmask = ctx.upload(mask);
-    const gout = ctx.empty([B * C]), gout2 = ctx.empty([B * C]);
-    attentionQuery(ctx, gout, gq, gk, gv, gmask, dims);
-    attentionQuery(ctx, gout2, gq, gk, gv, gmask, dims);
+    const gseq = ctx.upload(seqs);
+    const gout = ctx.empty([R * C]), gout2 = ctx.empty([R * C]);
+    attentionQuery(ctx, gout, gq, gk, gv, gmask, gseq, dims);
+    attentionQuery(ctx, gout2, gq, gk, gv, gmask, gseq, dims);
     const [out, out2] = await ctx.readMany([gout, gout2]);
-    const expect = new Float64Array(B * C);
-    cpu.attentionQuery(expect, qs, k, v, mask, dims);
+    const expect = new Float64Array(R * C);
+    cpu.attentionQuery(expect, qs, k, v, mask, seqs, dims);
     assertClose(out, expect, { atol: 2e-6, rtol: 1e-5, label: "out" });
     assertClose(out2, out, { atol: 0, rtol: 0, label: "out, second run (determinism)" });
     // The CPU reference is the full attention (whose backward is checked above) at those rows.
     const full = new Float64Array(btc), att = new Float64Array(B * NH * T * T);
     cpu.attentionForward(full, att, q, k, v, mask, dims);
-    assertClose(expect, pickRows(full, rows, T, C), {
+    assertClose(expect, pickRows(full, seqs, pos, T, C), {
       atol: 1e-12,
       rtol: 1e-10,
       label: "query rows vs full attention",
     });
-    ctx.release(gq, gk, gv, gmask, gout, gout2);
+    // A row alone gives the same bits as among the others (no dependence on the other rows).
+    const last = R - 1;
+    const g1 = ctx.upload(qs.slice(last * C)), s1 = ctx.upload(seqs.slice(last));
+    const o1 = ctx.empty([C]);
+    attentionQuery(ctx, o1, g1, gk, gv, gmask, s1, dims);
+    assertClose(await ctx.read(o1), out.subarray(last * C), { atol: 0, rtol: 0, label: "alone" });
+    ctx.release(gq, gk, gv, gmask, gseq, gout, gout2, g1, s1, o1);
   });
 }
 
@@ -225,11 +253,12 @@ gpuTest("attention query row: -inf masks give no NaN; limits are checked", async
   }
   const gq = ctx.upload(q), gk = ctx.upload(k), gv = ctx.upload(v), gmask = ctx.upload(mask);
   const gout = ctx.empty([3 * C]);
-  attentionQuery(ctx, gout, gq, gk, gv, gmask, dims);
+  const seq = Uint32Array.from([0, 1, 2]), gseq = ctx.upload(seq);
+  attentionQuery(ctx, gout, gq, gk, gv, gmask, gseq, dims);
   const out = await ctx.read(gout);
   if (out.some(Number.isNaN)) throw new Error("NaN in attention query output");
   const expect = new Float64Array(3 * C);
-  cpu.attentionQuery(expect, q, k, v, mask, dims);
+  cpu.attentionQuery(expect, q, k, v, mask, seq, dims);
   assertClose(out.subarray(0, C), expect.subarray(0, C), { atol: 2e-6, rtol: 1e-5, label: "b0" });
   // Every key -inf: clamped to the lowest score, uniform weights: the mean of the value rows.
   const mean = new Float64Array(C);
@@ -237,14 +266,15 @@ gpuTest("attention query row: -inf masks give no NaN; limits are checked", async
   assertClose(out.subarray(C, 2 * C), mean, { atol: 2e-6, rtol: 1e-5, label: "b1 (uniform)" });
   const big = { B: 1, T: 513, NH: 1, HS: 4 };
   const t4 = ctx.empty([4]), tk = ctx.empty([513 * 4]), tm = ctx.empty([513]);
+  const ts = ctx.upload(new Uint32Array(1));
   let msg = "";
   try {
-    attentionQuery(ctx, t4, t4, tk, tk, tm, big);
+    attentionQuery(ctx, t4, t4, tk, tk, tm, ts, big);
   } catch (e) {
     msg = (e as Error).message;
   }
   if (!msg.includes("T = 513")) throw new Error(`no limit error for T = 513: '${msg}'`);
-  ctx.release(gq, gk, gv, gmask, gout, t4, tk, tm);
+  ctx.release(gq, gk, gv, gmask, gseq, gout, t4, tk, tm, ts);
 });
 
 // T = 11: the scalar paths; T = 12: the vec4 ones (rows 16-byte aligned).

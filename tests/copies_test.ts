@@ -132,6 +132,22 @@ for (const name of ["tiny-bert", "tiny-roberta"] as const) {
           copies: 64,
         });
         assert.equal(wide.copies, exact.copies);
+        // Texts of at most K words among approximated ones (copies with several targets in their
+        // batches): still exact, bit for bit.
+        const mixed = await computePlt(ctx, model, tok, TEXTS, {
+          ...opts,
+          budgetTokens: 100000,
+          cacheDir: `${cacheDir}/c`,
+          copies: 4,
+        });
+        const exactTexts = mixed.scores.filter((s) => s.scheme === "exact").length;
+        assert.ok(exactTexts >= 2 && exactTexts < TEXTS.length, `${exactTexts} exact texts`);
+        mixed.scores.forEach((s, i) => {
+          if (s.scheme !== "exact") return;
+          s.logp.forEach((x, p) =>
+            assert.ok(Object.is(x, exact.scores[i].logp[p]), `K = 4, text ${i} position ${p}`)
+          );
+        });
         exact.scores.forEach((s, i) => {
           assert.equal(wide.scores[i].scheme, "exact");
           s.logp.forEach((x, p) =>

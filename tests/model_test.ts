@@ -165,8 +165,9 @@ for (const kind of ["bert", "roberta"] as const) {
 }
 
 /**
- * Inference forwards whose heads need one row per sequence compute only that row in the last
- * layer (attentionQuery, Encoder.keptRows); the head outputs must equal a full forward's.
+ * Inference forwards whose heads need only some rows (any number per sequence) compute only
+ * those in the last layer (attentionQuery, Encoder.keptRows); the head outputs must equal a full
+ * forward's.
  */
 for (const kind of ["bert", "roberta"] as const) {
   const cfg = tinyConfig(kind);
@@ -176,10 +177,11 @@ for (const kind of ["bert", "roberta"] as const) {
     async (ctx) => {
       const { batch } = tinyBatch(cfg);
       const T = batch.T;
-      // One masked row per sequence (sequence b's row), then the classifier alone.
+      // Masked rows: none in sequence 0, two in sequence 1, one in sequence 2 (as --copies K
+      // scores several targets per copy); then the classifier alone (row 0 of each sequence).
       const mlm = {
-        rows: new Uint32Array([4, T + 2, 2 * T + 6]),
-        targets: new Uint32Array([5, 96, 40]),
+        rows: new Uint32Array([T + 2, T + 5, 2 * T + 6]),
+        targets: new Uint32Array([96, 17, 40]),
       };
       const labels = new Uint32Array([2, 0, 1]);
       const gpu = new Encoder(new GpuBackend(ctx), cfg, gpuStore(ctx, cfg, params), {

@@ -72,8 +72,8 @@ export function attentionScores(
 }
 
 /**
- * One query row per sequence: out[b,h*HS+d] = sum_j softmax_j(q_b . k_(b,j) / sqrt(HS) +
- * maskAdd[b,j]) v[b,j,h*HS+d]; q and out are (B, C).
+ * R query rows, row r of sequence seq[r]: out[r,h*HS+d] = sum_j softmax_j(q_r . k_(b,j) / sqrt(HS)
+ * + maskAdd[b,j]) v[b,j,h*HS+d], b = seq[r]; q and out are (R, C).
  */
 export function attentionQuery(
   out: Vec,
@@ -81,14 +81,15 @@ export function attentionQuery(
   k: Vec,
   v: Vec,
   maskAdd: Vec,
+  seq: Uint32Array,
   dims: AttentionDims,
 ): void {
-  const { B, T, NH, HS } = dims;
+  const { T, NH, HS } = dims;
   const C = NH * HS;
   const s = new Float64Array(T);
-  for (let b = 0; b < B; b++) {
+  seq.forEach((b, r) => {
     for (let h = 0; h < NH; h++) {
-      const qo = b * C + h * HS;
+      const qo = r * C + h * HS;
       const sum = expScores(s, q, qo, k, maskAdd, b, h, dims);
       for (let d = 0; d < HS; d++) {
         let acc = 0;
@@ -96,7 +97,7 @@ export function attentionQuery(
         out[qo + d] = acc / sum;
       }
     }
-  }
+  });
 }
 
 /** out[b,i,h*HS+d] = sum_j att[b,h,i,j] v[b,j,h*HS+d] (att: any weights). */

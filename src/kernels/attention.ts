@@ -94,34 +94,36 @@ export const QUERY_MAX_T = 512;
 export const QUERY_MAX_HS = 128;
 
 /**
- * Attention of one query row per sequence (inference only): out[b, h*HS+d] = sum_j
- * softmax_j(q_b . k_(b,j) / sqrt(HS) + maskAdd[b,j]) v[b,j,h*HS+d]. What attentionScores followed
- * by attentionContext give at one row of each sequence, without the (B, NH, T, T) tensor; the last
- * layer of a scoring or evaluation forward needs no other row. Needs T <= QUERY_MAX_T and
- * HS <= QUERY_MAX_HS; overwrites out.
+ * Attention of R query rows (inference only), row r a row of sequence seq[r]: out[r, h*HS+d] =
+ * sum_j softmax_j(q_r . k_(b,j) / sqrt(HS) + maskAdd[b,j]) v[b,j,h*HS+d], b = seq[r]. What
+ * attentionScores followed by attentionContext give at those rows, without the (B, NH, T, T)
+ * tensor; the last layer of a scoring or evaluation forward needs no other row. Needs
+ * T <= QUERY_MAX_T and HS <= QUERY_MAX_HS; overwrites out.
  */
 export function attentionQuery(
   ctx: GpuContext,
-  out: GpuTensor, // (B, C)
-  q: GpuTensor, // (B, C): each sequence's query row
+  out: GpuTensor, // (R, C)
+  q: GpuTensor, // (R, C): the query rows
   k: GpuTensor, // (B, T, C)
   v: GpuTensor, // (B, T, C)
   maskAdd: GpuTensor, // (B, T)
+  seq: GpuTensor, // (R) u32: each row's sequence, < B
   dims: AttentionDims,
 ): void {
   const { B, T, NH, HS } = dims;
-  const btc = B * T * NH * HS, bc = B * NH * HS;
-  check("attentionQuery", dims, [[out, bc], [q, bc], [k, btc], [v, btc], [maskAdd, B * T]]);
+  const R = seq.numel;
+  const btc = B * T * NH * HS, rc = R * NH * HS;
+  check("attentionQuery", dims, [[out, rc], [q, rc], [k, btc], [v, btc], [maskAdd, B * T]]);
   if (T > QUERY_MAX_T || HS > QUERY_MAX_HS) {
     throw new Error(
       `attentionQuery: T = ${T} and HS = ${HS} must be <= ${QUERY_MAX_T} and ${QUERY_MAX_HS}`,
     );
   }
   ctx.run("attention_query", {
-    buffers: [out, q, k, v, maskAdd],
-    u32: [T, NH, HS, B],
+    buffers: [out, q, k, v, maskAdd, seq],
+    u32: [T, NH, HS, R],
     f32: [1 / Math.sqrt(HS)],
-    workgroups: ctx.grid1d(B * NH, WG),
+    workgroups: ctx.grid1d(R * NH, WG),
     overrides: { WG },
   });
 }

@@ -114,7 +114,8 @@ export interface Backend<T, W> {
   attentionScores(att: T, q: T, k: T, maskAdd: T, dims: AttnDims): void;
   attentionContext(out: T, att: T, v: T, dims: AttnDims): void;
   /** One query row per sequence, forward only: out, q (B, C); k, v (B, T, C). */
-  attentionQuery(out: T, q: T, k: T, v: T, maskAdd: T, dims: AttnDims): void;
+  /** Query rows of sequences `seq` ((R) u32, uploadU32) against every key of their sequence. */
+  attentionQuery(out: T, q: T, k: T, v: T, maskAdd: T, seq: T, dims: AttnDims): void;
   attentionContextBackward(datt: T, dv: T, dout: T, att: T, v: T, dims: AttnDims): void;
   /**
    * With `drop`, datt is the gradient of the dropped probabilities `drop.dropped` and the

@@ -197,9 +197,10 @@ export class CpuBackend implements Backend<CpuTensor, Float32Array> {
     k: CpuTensor,
     v: CpuTensor,
     maskAdd: CpuTensor,
+    seq: CpuTensor,
     dims: AttnDims,
   ) {
-    attention.attentionQuery(f(out), f(q), f(k), f(v), f(maskAdd), dims);
+    attention.attentionQuery(f(out), f(q), f(k), f(v), f(maskAdd), u(seq), dims);
   }
   attentionContextBackward(
     datt: CpuTensor,

@@ -89,8 +89,8 @@ export class Encoder<T, W> {
   }
 
   /**
-   * Forward only: each layer's activations are freed as it ends. Where the heads need one row
-   * per sequence (keptRows), the last layer computes only those rows and `hidden` is (B, C).
+   * Forward only: each layer's activations are freed as it ends. Where the heads need only some
+   * rows (keptRows), the last layer computes only those and `hidden` is (R, C).
    */
   private inferenceForward(batch: Batch, opts: ForwardOptions): Pass<T> {
     const { h: h0, ...embedded } = this.embed(batch, opts);
@@ -146,8 +146,8 @@ export class Encoder<T, W> {
     const { opts, hidden } = pass;
     const { B, T } = pass.batch;
     if (opts.mlm) {
-      // With kept rows, hidden holds row b of sequence b: the targets are its rows in order.
-      const rows = keep ? Uint32Array.from({ length: B }, (_, b) => b) : opts.mlm.rows;
+      // With kept rows, hidden holds the target rows in order.
+      const rows = keep ? Uint32Array.from(keep, (_, r) => r) : opts.mlm.rows;
       const task = { rows, targets: opts.mlm.targets };
       pass.mlm = mlmForward(this.ops, this.weights.mlm, this.params.wte, hidden, task);
     }
@@ -156,20 +156,14 @@ export class Encoder<T, W> {
   }
 
   /**
-   * The rows of the last layer an inference forward needs, where that is one row per sequence,
-   * row b in sequence b: scoring's MLM targets (one masked copy per sequence) or <s>/[CLS] for
-   * classification. Null where more is needed (no head, both heads, several targets in a
-   * sequence) or the keys or head exceed what attentionQuery holds.
+   * The rows of the last layer an inference forward needs: scoring's MLM targets (any number per
+   * sequence) or, for classification, <s>/[CLS] (row b*T of sequence b). Null where more is
+   * needed (no head, both heads) or the keys or head exceed what attentionQuery holds.
    */
   private keptRows(batch: Batch, opts: ForwardOptions): Uint32Array | null {
     const { B, T } = batch;
     if (T > QUERY_MAX_T || this.HS > QUERY_MAX_HS) return null;
-    if (opts.mlm && !opts.labels) {
-      const rows = opts.mlm.rows;
-      if (rows.length !== B) return null;
-      for (let b = 0; b < B; b++) if (Math.floor(rows[b] / T) !== b) return null;
-      return rows;
-    }
+    if (opts.mlm && !opts.labels) return opts.mlm.rows;
     if (opts.labels && !opts.mlm) return Uint32Array.from({ length: B }, (_, b) => b * T);
     return null;
   }

@@ -27,8 +27,8 @@ function allRows<T, W>(o: Ops<T, W>, { B, T }: Dims): Rows {
   return { R: B * T, rs: [B, T, o.C], ri: [B, T, o.I] };
 }
 
-function oneRowPerSequence<T, W>(o: Ops<T, W>, { B }: Dims): Rows {
-  return { R: B, rs: [B, o.C], ri: [B, o.I] };
+function keptRows<T, W>(o: Ops<T, W>, R: number): Rows {
+  return { R, rs: [R, o.C], ri: [R, o.I] };
 }
 
 function attnDims<T, W>(o: Ops<T, W>, { B, T }: Dims): AttnDims {
@@ -198,32 +198,35 @@ export function inferenceLayerForward<T, W>(
 }
 
 /**
- * The last layer of an inference forward at one kept row per sequence (`keep[b]`, a row of
- * sequence b): keys and values cover every row, everything else only the kept rows. Returns
- * (B, C); frees the rest like inferenceLayerForward.
+ * The last layer of an inference forward at the kept rows only (`keep[r]`, a row index into
+ * (B*T), any number per sequence): keys and values cover every row, everything else only the
+ * kept rows, and each kept row's result depends on its own sequence alone. Returns (R, C); frees
+ * the rest like inferenceLayerForward.
  */
 export function prunedLayerForward<T, W>(
   o: Ops<T, W>,
   p: LayerParams<T>,
   h: T, // (B, T, C)
-  keep: Uint32Array, // (B)
+  keep: Uint32Array, // (R)
   maskAdd: T, // (B, T)
   d: Dims,
   opts: DropoutDraw,
   sites: LayerSites,
 ): T {
   const { be, C } = o;
-  const rows = oneRowPerSequence(o, d);
+  const rows = keptRows(o, keep.length);
   const keepRows = be.uploadU32(keep, "keep.rows");
+  const seq = be.uploadU32(keep.map((row) => Math.floor(row / d.T)), "keep.seq");
   const x = be.empty(rows.rs, "keep.h");
-  be.gatherRows(x, h, keepRows, { M: d.B, C });
+  be.gatherRows(x, h, keepRows, { M: rows.R, C });
   const { q, k, v } = qkvForward(o, p, x, h, d, rows);
   const ctx = be.empty(rows.rs, "ctx");
-  be.attentionQuery(ctx, q, k, v, maskAdd, attnDims(o, d));
+  be.attentionQuery(ctx, q, k, v, maskAdd, seq, attnDims(o, d));
   const drop1 = { opts, site: sites.attnOut };
   const a = denseAddNorm(o, p.attnOut, p.attnLn, ctx, x, C, rows, ATTN_OUT, false, drop1);
   const f = ffnBlock(o, p, a.out, rows, false, { opts, site: sites.ffnOut });
-  be.release(h, x, keepRows, q, k, v, ctx, a.mean, a.rstd, a.out, f.f1, f.g, f.mean2, f.rstd2);
+  be.release(h, x, keepRows, seq, q, k, v, ctx, a.mean, a.rstd, a.out, f.f1, f.g, f.mean2);
+  be.release(f.rstd2);
   be.flush?.();
   return f.h2;
 }

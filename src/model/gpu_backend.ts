@@ -208,9 +208,10 @@ export class GpuBackend implements Backend<GpuTensor, ChunkedTensor> {
     k: GpuTensor,
     v: GpuTensor,
     maskAdd: GpuTensor,
+    seq: GpuTensor,
     dims: AttnDims,
   ) {
-    attention.attentionQuery(this.ctx, out, q, k, v, maskAdd, dims);
+    attention.attentionQuery(this.ctx, out, q, k, v, maskAdd, seq, dims);
   }
   attentionContextBackward(
     datt: GpuTensor,
