@@ -138,6 +138,32 @@ gpuTest("the same seed gives bit-identical metrics (mtl, L3Masking, META-TARTAN)
   await Deno.remove(dir, { recursive: true });
 });
 
+gpuTest(
+  "train --copies K: L3Masking's probabilities come from K word groups, and the run says so",
+  async () => {
+    const dir = await Deno.makeTempDir();
+    await syntheticTask(dir, 16, 4);
+    const c = baseConfig(dir, {
+      mode: "mtl",
+      masking: "l3",
+      weighting: "fixed",
+      max_epochs: 1,
+      copies: 2,
+    });
+    await runTraining(c, { resume: false, quiet: true });
+    // Every text has 4-8 words: each was scored from 2 word groups, and cached under K = 2.
+    const [cacheFile] = [...Deno.readDirSync(join(dir, "cache"))].map((e) =>
+      join(dir, "cache", e.name)
+    );
+    const records = (await Deno.readTextFile(cacheFile)).trim().split("\n").map((l) =>
+      JSON.parse(l)
+    );
+    assert.ok(records.length >= 8 && records.every((r) => r.g === 2), JSON.stringify(records[0]));
+    assert.match(await Deno.readTextFile(join(dir, "run", "config.yaml")), /^copies: 2$/m);
+    await Deno.remove(dir, { recursive: true });
+  },
+);
+
 gpuTest("a tiny model fits a small synthetic task to 100% training accuracy", async () => {
   const dir = await Deno.makeTempDir();
   await syntheticTask(dir, 32, 5);
