@@ -270,7 +270,7 @@ async function readZipDirectory(
   return { records, centralStart: cdStart };
 }
 
-/** The absolute offset of a record's bytes, after checking it is stored whole before the directory. */
+/** Where a record's bytes start in the file, after checking they lie whole before the directory. */
 async function recordData(
   path: string,
   file: Deno.FsFile,
@@ -919,7 +919,7 @@ export async function readTorchBinIndex(path: string): Promise<TorchBinIndex> {
   return index;
 }
 
-/** Opens a torch.save archive, validates it, and returns a reader that loads one tensor at a time. */
+/** Opens a torch.save archive, validates it, and returns a reader loading one tensor at a time. */
 export async function openTorchBin(path: string): Promise<TorchBinReader> {
   const { file, index } = await openIndexed(path);
   const entries = new Map(index.entries.map((e) => [e.name, e]));
