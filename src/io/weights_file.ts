@@ -24,6 +24,12 @@ export interface WeightsEntry {
   name: string;
   dtype: Dtype;
   shape: readonly number[];
+  /**
+   * Byte range [begin, end) of the tensor's data: relative to the data area in a safetensors
+   * file, absolute in a pytorch_model.bin (where tensors may share or overlap ranges).
+   */
+  begin: number;
+  end: number;
 }
 
 /** What loading a checkpoint needs of a weights file (SafetensorsReader and TorchBinReader). */
@@ -81,7 +87,10 @@ export async function openWeights(file: string): Promise<WeightsReader> {
   return isTorchBin(file) ? await openTorchBin(file) : await openSafetensors(file);
 }
 
-/** The tensors of a weights file, from its header or index only. */
+/**
+ * The tensors of a weights file, from its header or index only (what a checkpoint fingerprint
+ * needs: for model.safetensors the same entries as readSafetensorsHeader).
+ */
 export async function readWeightsEntries(file: string): Promise<WeightsEntry[]> {
   return isTorchBin(file)
     ? (await readTorchBinIndex(file)).entries
