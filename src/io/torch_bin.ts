@@ -59,6 +59,9 @@ export interface TorchBinReader {
 /** data.pkl and the zip's central directory are read whole; larger ones are refused. */
 export const MAX_INDEX_BYTES = 100_000_000;
 
+/** The most elements one tensor may have (it is materialised as one Float32Array). */
+export const MAX_TENSOR_ELEMENTS = 2 ** 31;
+
 const STORAGE_DTYPES: Record<string, Dtype> = {
   FloatStorage: "F32",
   HalfStorage: "F16",
@@ -885,8 +888,12 @@ function entryOf(path: string, name: string, t: TensorRef, start: number): Torch
     numel *= t.shape[d];
     last += Math.max(t.shape[d] - 1, 0) * t.stride[d];
   }
-  if (!Number.isSafeInteger(numel) || !Number.isSafeInteger(last)) {
-    throw new UserError(`${path}: tensor '${name}' shape [${t.shape.join(", ")}] is too large`);
+  // Expanded (stride-0) views can be far larger than their storage and than the file.
+  if (!Number.isSafeInteger(last) || numel > MAX_TENSOR_ELEMENTS) {
+    throw new UserError(
+      `${path}: tensor '${name}' of shape [${t.shape.join(", ")}] has more than ` +
+        `${MAX_TENSOR_ELEMENTS} elements, too many for l3mask`,
+    );
   }
   if (numel > 0 && last >= t.storage.numel) {
     throw new UserError(
