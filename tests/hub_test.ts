@@ -205,19 +205,35 @@ Deno.test("local directory: complete is returned as is, incomplete names what is
   await writeModelDir(partial, ["config.json"]);
   await expectUserError(() => resolveModel(partial, { fetch: noNetwork }), [
     partial,
-    "is missing tokenizer.json, model.safetensors",
+    "is missing tokenizer.json, model.safetensors or pytorch_model.bin",
     "tokenizer.json",
     "safe_serialization=True",
   ]);
 
+  // pytorch_model.bin stands in for model.safetensors (its contents are read when loading).
   const torch = await fresh("torch");
   await writeModelDir(torch, ["config.json", "tokenizer.json"]);
   await Deno.writeFile(join(torch, "pytorch_model.bin"), new Uint8Array(4));
-  await expectUserError(() => resolveModel(torch, { fetch: noNetwork }), [
-    "has pytorch_model.bin but no model.safetensors",
-    "l3mask reads safetensors only",
-    "save_pretrained",
-  ]);
+  assertEquals(await resolveModel(torch, { fetch: noNetwork }), torch, "pytorch_model.bin dir");
+
+  // Other frameworks' weights are refused by name, with the conversion.
+  for (
+    const [file, flag] of [["tf_model.h5", "from_tf=True"], [
+      "flax_model.msgpack",
+      "from_flax=True",
+    ]]
+  ) {
+    const other = await fresh("other");
+    await writeModelDir(other, ["config.json", "tokenizer.json"]);
+    await Deno.writeFile(join(other, file), new Uint8Array(4));
+    await expectUserError(() => resolveModel(other, { fetch: noNetwork }), [
+      `'${other}' has no model.safetensors or pytorch_model.bin`,
+      `it has ${file}`,
+      "which l3mask does not read",
+      flag,
+      "save_pretrained('OUT')",
+    ]);
+  }
 
   await expectUserError(() => resolveModel(join(root, "nowhere"), { fetch: noNetwork }), [
     "does not exist",
@@ -417,17 +433,51 @@ Deno.test("online: a corrupt partial download fails its checksum and is deleted"
   assert(await sameBytes(join(dir, "model.safetensors"), weights), "downloaded afresh");
 });
 
-Deno.test("online: pytorch-only models, missing models and bad tokens are UserErrors", async () => {
-  const cacheDir = await fresh("cache-errors");
+Deno.test("online: pytorch_model.bin is downloaded when the hub has no model.safetensors", async () => {
   const { "model.safetensors": _, ...torchOnly } = FILES;
-  const torch = fakeHub({ ...torchOnly, "pytorch_model.bin": new Uint8Array(64) });
+  const bin = new Uint8Array(200_000).map((_, i) => (i * 31) % 253);
+  const hub = fakeHub({ ...torchOnly, "pytorch_model.bin": bin });
+  const cacheDir = await fresh("cache-torch");
+  const dir = await resolveModel("org/tiny-roberta", { cacheDir, fetch: hub.fetch, hubUrl: HUB });
+  assert(await sameBytes(join(dir, "pytorch_model.bin"), bin), "pytorch_model.bin content");
+  assert(!(await Deno.stat(join(dir, "model.safetensors")).then(() => true, () => false)), "no st");
+  assertEquals(
+    await resolveModel("org/tiny-roberta", { offline: true, cacheDir, fetch: noNetwork }),
+    dir,
+    "the .bin snapshot is complete offline",
+  );
+
+  // With both on the hub, only model.safetensors is fetched.
+  const both = fakeHub({ ...FILES, "pytorch_model.bin": bin });
+  const bothDir = await resolveModel("org/tiny-roberta", {
+    cacheDir: await fresh("cache-both"),
+    fetch: both.fetch,
+    hubUrl: HUB,
+  });
+  assert(await sameBytes(join(bothDir, "model.safetensors"), FILES["model.safetensors"]), "st");
+  assert(
+    !both.requests.some((r) => r.url.endsWith("/pytorch_model.bin")),
+    both.requests.map((r) => r.url).join(" "),
+  );
+});
+
+Deno.test("online: TF-only models, missing models and bad tokens are UserErrors", async () => {
+  const cacheDir = await fresh("cache-errors");
+  const { "model.safetensors": _, ...noWeights } = FILES;
+  const tf = fakeHub({ ...noWeights, "tf_model.h5": new Uint8Array(64) });
   await expectUserError(
-    () => resolveModel("org/tiny-roberta", { cacheDir, fetch: torch.fetch, hubUrl: HUB }),
+    () => resolveModel("org/tiny-roberta", { cacheDir, fetch: tf.fetch, hubUrl: HUB }),
     [
-      "model 'org/tiny-roberta' has pytorch_model.bin but no model.safetensors",
-      "l3mask reads safetensors only",
-      "safe_serialization=True",
+      "model 'org/tiny-roberta' has no model.safetensors or pytorch_model.bin on the Hugging Face Hub",
+      "it has tf_model.h5 (TensorFlow weights), which l3mask does not read",
+      "from_tf=True",
+      "refs/pr/<N>",
     ],
+  );
+  await expectUserError(
+    () =>
+      resolveModel("org/tiny-roberta", { cacheDir, fetch: fakeHub(noWeights).fetch, hubUrl: HUB }),
+    ["lacks model.safetensors or pytorch_model.bin"],
   );
   const { "tokenizer.json": __, ...noTokenizer } = FILES;
   await expectUserError(

@@ -1,8 +1,8 @@
 /** `l3mask inspect --model M`: architecture, size, tokenizer and the device memory it needs. */
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import { matchCheckpoint, readHfConfig } from "../model/hf_config.ts";
 import { resolveModel } from "../io/hub.ts";
-import { readSafetensorsHeader } from "../io/safetensors.ts";
+import { findWeightsFile, readWeightsEntries } from "../io/weights_file.ts";
 import { loadTokenizer } from "../io/tokenizer.ts";
 import { type ModelConfig, resolveMaxLength } from "../model/config.ts";
 import { modelNames } from "../model/params.ts";
@@ -19,7 +19,7 @@ const USAGE = `Usage: l3mask inspect --model M [--batch B] [--max-length T] [--o
 
 Prints a model's architecture, parameter count, vocabulary, tokenizer kind and the device memory
 scoring and training need. M is a local directory (config.json, tokenizer.json,
-model.safetensors) or a Hugging Face hub id.
+model.safetensors or pytorch_model.bin) or a Hugging Face hub id.
 
 Options:
 ${OPTIONS.help()}`;
@@ -35,12 +35,12 @@ export async function inspect(args: string[]): Promise<void> {
   const configFile = join(dir, "config.json");
   const info = await readHfConfig(configFile);
   const cfg = info.config;
-  const weightsFile = join(dir, "model.safetensors");
-  const header = await readSafetensorsHeader(weightsFile);
+  const weightsFile = await findWeightsFile(dir);
+  const entries = await readWeightsEntries(weightsFile);
   // The same checks score and train make: sizes in config.json must be those of the tensors.
   const match = matchCheckpoint(
     weightsFile,
-    header.entries,
+    entries,
     cfg,
     { mlm: "optional", classifier: "optional" },
     configFile,
@@ -52,7 +52,7 @@ export async function inspect(args: string[]): Promise<void> {
   const T = resolved.maxLength;
   const dtypes = new Map<string, number>();
   let fileParams = 0;
-  for (const e of header.entries) {
+  for (const e of entries) {
     const n = e.shape.reduce((a, b) => a * b, 1);
     fileParams += n;
     dtypes.set(e.dtype, (dtypes.get(e.dtype) ?? 0) + n);
@@ -85,7 +85,7 @@ export async function inspect(args: string[]): Promise<void> {
     ],
     [
       "tensors in file",
-      `${header.entries.length}, ${(fileParams / 1e6).toFixed(2)} M values (${
+      `${entries.length} in ${basename(weightsFile)}, ${(fileParams / 1e6).toFixed(2)} M values (${
         [...dtypes].map(([d, n]) => `${d} ${(n / 1e6).toFixed(2)}M`).join(", ")
       })`,
     ],

@@ -29,11 +29,17 @@ import {
 } from "@huggingface/hub";
 import { UserError } from "../errors.ts";
 import { writeFileAtomic } from "./atomic.ts";
+import { FOREIGN_WEIGHTS, foreignWeightsHint, WEIGHTS_FILES } from "./weights_file.ts";
 
-/** The files an l3mask model directory must hold. */
+/**
+ * The files of an l3mask model directory; pytorch_model.bin may stand in for model.safetensors
+ * (WEIGHTS_FILES), which is preferred when both are there.
+ */
 export const MODEL_FILES = ["config.json", "tokenizer.json", "model.safetensors"] as const;
 
-const TORCH_WEIGHTS = ["pytorch_model.bin", "model.bin"];
+/** The files besides the weights. */
+const REQUIRED_FILES = ["config.json", "tokenizer.json"] as const;
+const ANY_WEIGHTS = WEIGHTS_FILES.join(" or ");
 const COMMIT_RE = /^[0-9a-f]{40}$/;
 const HUB_ID_RE = /^[A-Za-z0-9][A-Za-z0-9._-]*(\/[A-Za-z0-9][A-Za-z0-9._-]*)?$/;
 const REVISION_RE = /^[A-Za-z0-9._\/-]+$/;
@@ -117,17 +123,14 @@ async function isFile(path: string): Promise<boolean> {
   return (await statOrNull(path))?.isFile ?? false;
 }
 
+/** The files `dir` lacks; no weights file is named as `model.safetensors or pytorch_model.bin`. */
 async function missingModelFiles(dir: string): Promise<string[]> {
   const missing: string[] = [];
-  for (const f of MODEL_FILES) if (!(await isFile(join(dir, f)))) missing.push(f);
+  for (const f of REQUIRED_FILES) if (!(await isFile(join(dir, f)))) missing.push(f);
+  let weights = false;
+  for (const f of WEIGHTS_FILES) weights ||= await isFile(join(dir, f));
+  if (!weights) missing.push(ANY_WEIGHTS);
   return missing;
-}
-
-function convertHint(source: string): string {
-  return `l3mask reads safetensors only. Convert it with Python: python -c "from transformers ` +
-    `import AutoModelForMaskedLM as M; M.from_pretrained('${source}').save_pretrained('OUT', ` +
-    `safe_serialization=True)" (AutoModelForSequenceClassification for a fine-tuned ` +
-    `classifier), copy tokenizer.json into OUT and pass OUT`;
 }
 
 function looksLikePath(spec: string): boolean {
@@ -139,12 +142,11 @@ function looksLikePath(spec: string): boolean {
 async function checkLocalDir(dir: string): Promise<string> {
   const missing = await missingModelFiles(dir);
   if (missing.length === 0) return dir;
-  if (missing.includes("model.safetensors")) {
-    for (const bin of TORCH_WEIGHTS) {
-      if (await isFile(join(dir, bin))) {
-        throw new UserError(`'${dir}' has ${bin} but no model.safetensors; ${convertHint(dir)}`);
-      }
-    }
+  if (missing.includes(ANY_WEIGHTS)) {
+    const present: string[] = [];
+    for (const f of Object.keys(FOREIGN_WEIGHTS)) if (await isFile(join(dir, f))) present.push(f);
+    const hint = foreignWeightsHint(dir, present);
+    if (hint) throw new UserError(`'${dir}' has no ${ANY_WEIGHTS}; ${hint}`);
   }
   const hints: string[] = [];
   if (missing.includes("tokenizer.json")) {
@@ -153,13 +155,13 @@ async function checkLocalDir(dir: string): Promise<string> {
         "get tokenizer.json",
     );
   }
-  if (missing.includes("model.safetensors")) {
+  if (missing.includes(ANY_WEIGHTS)) {
     hints.push("save the model with save_pretrained(dir, safe_serialization=True)");
   }
   if (missing.includes("config.json")) hints.push("config.json comes with every save_pretrained");
   throw new UserError(
     `model directory '${dir}' is missing ${missing.join(", ")} (an l3mask model directory needs ` +
-      `${MODEL_FILES.join(", ")}); ${hints.join("; ")}`,
+      `${REQUIRED_FILES.join(", ")} and ${ANY_WEIGHTS}); ${hints.join("; ")}`,
   );
 }
 
@@ -181,16 +183,18 @@ export async function cachedSnapshot(
 }
 
 /**
- * Resolves `spec` to a local directory holding config.json, tokenizer.json and
- * model.safetensors: an existing directory as is, otherwise a hub id (`name`, `org/name`,
- * optionally `@revision`) from the cache, downloading what is missing unless offline.
+ * Resolves `spec` to a local directory holding config.json, tokenizer.json and model.safetensors
+ * or pytorch_model.bin: an existing directory as is, otherwise a hub id (`name`, `org/name`,
+ * optionally `@revision`) from the cache, downloading what is missing unless offline (the hub's
+ * model.safetensors when it has one, else its pytorch_model.bin).
  */
 export async function resolveModel(spec: string, opts: ResolveOptions = {}): Promise<string> {
   const st = await statOrNull(spec);
   if (st?.isDirectory) return await checkLocalDir(spec);
   if (st) {
     throw new UserError(
-      `'${spec}' is a file; pass the model directory (with ${MODEL_FILES.join(", ")}) or a hub id`,
+      `'${spec}' is a file; pass the model directory (with ${REQUIRED_FILES.join(", ")} and ` +
+        `${ANY_WEIGHTS}) or a hub id`,
     );
   }
   if (looksLikePath(spec)) throw new UserError(`model directory '${spec}' does not exist`);
@@ -289,30 +293,33 @@ async function downloadSnapshot(
 ): Promise<void> {
   const infos = await pathsInfo({
     repo: { type: "model", name: hub.id },
-    paths: [...MODEL_FILES, ...TORCH_WEIGHTS],
+    paths: [...REQUIRED_FILES, ...WEIGHTS_FILES, ...Object.keys(FOREIGN_WEIGHTS)],
     revision: commit,
     fetch: hub.fetch,
     accessToken: hub.accessToken,
     hubUrl: hub.hubUrl,
   });
   const byPath = new Map(infos.filter((i) => i.type === "file").map((i) => [i.path, i]));
-  const absent = MODEL_FILES.filter((f) => !byPath.has(f));
-  if (absent.includes("model.safetensors") && TORCH_WEIGHTS.some((b) => byPath.has(b))) {
+  const weights = WEIGHTS_FILES.find((f) => byPath.has(f));
+  const hint = weights ? undefined : foreignWeightsHint(hub.id, byPath.keys());
+  if (hint) {
     throw new UserError(
-      `model '${spec}' has pytorch_model.bin but no model.safetensors on the hub; ` +
-        `${convertHint(hub.id)} (or, if the hub's conversion bot opened a pull request with ` +
-        `model.safetensors, pass '${hub.id}@refs/pr/<N>')`,
+      `model '${spec}' has no ${ANY_WEIGHTS} on the Hugging Face Hub; ${hint} (or, if the ` +
+        `hub's conversion bot opened a pull request with model.safetensors, pass ` +
+        `'${hub.id}@refs/pr/<N>')`,
     );
   }
+  const absent: string[] = REQUIRED_FILES.filter((f) => !byPath.has(f));
+  if (!weights) absent.push(ANY_WEIGHTS);
   if (absent.length > 0) {
     throw new UserError(
       `model '${spec}' on the Hugging Face Hub lacks ${absent.join(", ")} (l3mask needs ` +
-        `${MODEL_FILES.join(", ")}); download what it has, add the missing files with ` +
-        `transformers' save_pretrained, and pass the directory`,
+        `${REQUIRED_FILES.join(", ")} and ${ANY_WEIGHTS}); download what it has, add the ` +
+        `missing files with transformers' save_pretrained, and pass the directory`,
     );
   }
   await Deno.mkdir(snapDir, { recursive: true });
-  for (const file of MODEL_FILES) {
+  for (const file of [...REQUIRED_FILES, weights!]) {
     const target = join(snapDir, file);
     if (await isFile(target)) continue;
     const info = byPath.get(file)!;

@@ -337,53 +337,46 @@ async function readTensor(
   dataStart: number,
   e: TensorEntry,
 ): Promise<Float32Array> {
-  const numel = numelOf(e.shape);
-  const at = dataStart + e.begin;
-  const eof = () =>
+  if (!READABLE_DTYPES.includes(e.dtype)) {
+    throw new UserError(
+      `${path}: tensor '${e.name}' has dtype ${e.dtype}; l3mask reads ${
+        READABLE_DTYPES.join(", ")
+      }`,
+    );
+  }
+  const raw = new ArrayBuffer(e.end - e.begin);
+  await readExactly(file, new Uint8Array(raw), dataStart + e.begin, () =>
     new UserError(
       `${path}: file ended while reading tensor '${e.name}' (the file changed or was truncated ` +
         `while open; delete it and download again)`,
-    );
-  const bytesOf = (a: ArrayBufferView) => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
-  switch (e.dtype) {
-    case "F32": {
-      const out = new Float32Array(numel);
-      await readExactly(file, bytesOf(out), at, eof);
-      return out;
-    }
-    case "F16": {
-      const raw = new Uint16Array(numel);
-      await readExactly(file, bytesOf(raw), at, eof);
-      return f16ArrayToF32(raw);
-    }
-    case "BF16": {
-      const raw = new Uint16Array(numel);
-      await readExactly(file, bytesOf(raw), at, eof);
-      return bf16ArrayToF32(raw);
-    }
-    case "F64": {
-      const raw = new Float64Array(numel);
-      await readExactly(file, bytesOf(raw), at, eof);
-      return Float32Array.from(raw);
-    }
+    ));
+  return decodeToF32(e.dtype, raw);
+}
+
+/**
+ * Little-endian values of `dtype` (one of READABLE_DTYPES) → f32: F32 as is (a view of `raw`, no
+ * copy), F16/BF16/F64 converted, I64/I32 to the nearest f32 (exact below 2^24).
+ */
+export function decodeToF32(dtype: Dtype, raw: ArrayBuffer): Float32Array {
+  switch (dtype) {
+    case "F32":
+      return new Float32Array(raw);
+    case "F16":
+      return f16ArrayToF32(new Uint16Array(raw));
+    case "BF16":
+      return bf16ArrayToF32(new Uint16Array(raw));
+    case "F64":
+      return Float32Array.from(new Float64Array(raw));
     case "I64": {
-      const raw = new BigInt64Array(numel);
-      await readExactly(file, bytesOf(raw), at, eof);
-      const out = new Float32Array(numel);
-      for (let i = 0; i < numel; i++) out[i] = Number(raw[i]);
+      const src = new BigInt64Array(raw);
+      const out = new Float32Array(src.length);
+      for (let i = 0; i < src.length; i++) out[i] = Number(src[i]);
       return out;
     }
-    case "I32": {
-      const raw = new Int32Array(numel);
-      await readExactly(file, bytesOf(raw), at, eof);
-      return Float32Array.from(raw);
-    }
+    case "I32":
+      return Float32Array.from(new Int32Array(raw));
     default:
-      throw new UserError(
-        `${path}: tensor '${e.name}' has dtype ${e.dtype}; l3mask reads ${
-          READABLE_DTYPES.join(", ")
-        }`,
-      );
+      throw new Error(`decodeToF32: dtype ${dtype} is not one of ${READABLE_DTYPES.join(", ")}`);
   }
 }
 

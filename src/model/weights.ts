@@ -14,7 +14,8 @@ import {
   toHfConfig,
 } from "./hf_config.ts";
 import { writeFileAtomic } from "../io/atomic.ts";
-import { openSafetensors, writeSafetensors } from "../io/safetensors.ts";
+import { writeSafetensors } from "../io/safetensors.ts";
+import { findWeightsFile, openWeights } from "../io/weights_file.ts";
 import { type L3Tokenizer, loadTokenizer } from "../io/tokenizer.ts";
 import { UserError } from "../errors.ts";
 import { philoxUniforms } from "../cpu/philox.ts";
@@ -72,8 +73,9 @@ export function checkTokenizerFits(tok: L3Tokenizer, cfg: ModelConfig, configFil
 }
 
 /**
- * Reads config.json and model.safetensors of `dir`. With `numLabels`, a classifier of that size
- * is required: taken from the file when it has one of that shape, initialised otherwise.
+ * Reads config.json and the weights of `dir` (model.safetensors, else pytorch_model.bin). With
+ * `numLabels`, a classifier of that size is required: taken from the file when it has one of that
+ * shape, initialised otherwise.
  * The tokenizer (`tokenizer`, else `dir`/tokenizer.json when there is one) is checked against
  * the embedding (checkTokenizerFits).
  */
@@ -88,8 +90,8 @@ export async function loadCheckpoint(
   const tok = opts.tokenizer ?? await loadTokenizerIfPresent(dir);
   if (tok) checkTokenizerFits(tok, config, configFile);
   if (opts.numLabels !== undefined) config.numLabels = opts.numLabels;
-  const file = join(dir, "model.safetensors");
-  using reader = await openSafetensors(file);
+  const file = await findWeightsFile(dir);
+  using reader = await openWeights(file);
   // A classifier trained for another label set is re-initialised (transformers'
   // ignore_mismatched_sizes): its output layer is dropped from the match.
   const out = modelNames(config).clsOut;
@@ -156,9 +158,9 @@ export async function saveCheckpoint(dir: string, c: Checkpoint): Promise<void> 
   await writeFileAtomic(join(dir, "tokenizer.json"), c.tokenizerJson);
 }
 
-/** The parameters `specs` names from `dir`/model.safetensors (every one must be there). */
+/** The parameters `specs` names from `dir`'s weights file (every one must be there). */
 export async function readCheckpointParams(dir: string, specs: ParamSpec[]): Promise<HostParams> {
-  using reader = await openSafetensors(join(dir, "model.safetensors"));
+  using reader = await openWeights(await findWeightsFile(dir));
   const host: HostParams = new Map();
   for (const p of specs) {
     if (!reader.entries.has(p.name)) throw new Error(`${dir}: checkpoint lacks '${p.name}'`);
