@@ -330,13 +330,9 @@ test("inspect reads a pytorch_model.bin directory", async () => {
   });
 });
 
-// Ignored until src/score/cache.ts's modelFingerprint reads pytorch_model.bin too (today it opens
-// model.safetensors and fails with "model.safetensors: file not found"); findWeightsFile and
-// readWeightsEntries give it the same entries for either file. Checked by hand with that change:
-// the two JSONL files are byte-identical.
+// The PLT cache's fingerprint reads either weights file (score/cache.ts modelFingerprint).
 Deno.test({
   name: "score on a pytorch_model.bin directory writes the JSONL of its safetensors twin",
-  ignore: true,
   sanitizeResources: false,
   sanitizeOps: false,
   fn: async () => {

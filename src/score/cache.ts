@@ -21,7 +21,7 @@
  * appended by two processes is harmless: its first complete record is used.
  */
 import { join } from "node:path";
-import { readSafetensorsHeader } from "../io/safetensors.ts";
+import { findWeightsFile, readWeightsEntries } from "../io/weights_file.ts";
 import { asFsUserError } from "../io/outputs.ts";
 import type { CopyScheme } from "./copies.ts";
 
@@ -46,17 +46,20 @@ export async function sha256Hex(data: Uint8Array | string): Promise<string> {
 }
 
 /**
- * Fingerprint of what PLT depends on: config.json, tokenizer.json, the safetensors header and
- * data size (weights are not hashed byte by byte: 500 MB per run would be slow; a changed
- * checkpoint changes its header offsets or size in practice), max length and the scorer version.
+ * Fingerprint of what PLT depends on: config.json, tokenizer.json, the weights file's tensor
+ * table (name, dtype, shape, byte range), size and mtime (weights are not hashed byte by byte: 500
+ * MB per run would be slow; a changed checkpoint changes its table, size or mtime in practice), max
+ * length and the scorer version. The weights file is model.safetensors, else pytorch_model.bin
+ * (io/weights_file.ts); a safetensors directory gets the fingerprint it always had.
  */
 export async function modelFingerprint(dir: string, maxLength: number): Promise<string> {
   const config = await Deno.readFile(join(dir, "config.json"));
   const tokenizer = await Deno.readFile(join(dir, "tokenizer.json"));
-  const header = await readSafetensorsHeader(join(dir, "model.safetensors"));
-  const st = await Deno.stat(join(dir, "model.safetensors"));
+  const file = await findWeightsFile(dir);
+  const entries = await readWeightsEntries(file);
+  const st = await Deno.stat(file);
   const headerDesc = JSON.stringify({
-    entries: header.entries.map((e) => [e.name, e.dtype, e.shape, e.begin, e.end]),
+    entries: entries.map((e) => [e.name, e.dtype, e.shape, e.begin, e.end]),
     size: st.size,
     mtime: st.mtime?.getTime() ?? 0,
   });
