@@ -11,6 +11,7 @@
  */
 import { Tokenizer } from "@huggingface/tokenizers";
 import { UserError } from "../errors.ts";
+import { tokenizerFromVocabFiles } from "./tokenizer_files.ts";
 
 export type TokenizerKind = "wordpiece" | "bpe";
 
@@ -92,14 +93,30 @@ export class L3Tokenizer {
   /** The largest id this tokenizer can emit, and its token (for error messages). */
   readonly largestId: { id: number; token: string };
   readonly specialIds: SpecialIds;
+  /** The files this tokenizer was read from: tokenizer.json, or the vocabulary files it was built from. */
+  readonly files: readonly string[];
+  /**
+   * The tokenizer.json text this tokenizer runs: the file's own text, or the JSON built from the
+   * vocabulary files (src/io/tokenizer_files.ts).
+   */
+  readonly jsonText: string;
   private readonly tok: Tokenizer;
   private readonly internals: TokenizerInternals;
   private readonly template: Template;
   private readonly specialSet: Set<number>;
   private readonly fuseUnk: boolean;
 
-  /** `source` names the file in error messages. */
-  constructor(json: unknown, readonly source: string) {
+  /**
+   * `source` names the file in error messages; `from` says where the JSON came from (default:
+   * the file `source`, the JSON as its text).
+   */
+  constructor(
+    json: unknown,
+    readonly source: string,
+    from: { files?: readonly string[]; text?: string } = {},
+  ) {
+    this.files = from.files ?? [source];
+    this.jsonText = from.text ?? JSON.stringify(json);
     if (!isObject(json)) {
       throw new UserError(`${source}: not a tokenizer.json (expected a JSON object)`);
     }
@@ -331,11 +348,20 @@ export class L3Tokenizer {
   }
 }
 
-/** Loads `<dir>/tokenizer.json`, or the file itself when given one. */
+/**
+ * Loads `<dir>/tokenizer.json`, or the file itself when given one. A directory without
+ * tokenizer.json gets the tokenizer built from its vocabulary files (vocab.txt, or vocab.json +
+ * merges.txt, with tokenizer_config.json …) as Hugging Face builds it.
+ */
 export async function loadTokenizer(path: string): Promise<L3Tokenizer> {
   let file = path;
   try {
-    if ((await Deno.stat(path)).isDirectory) file = `${path.replace(/\/+$/, "")}/tokenizer.json`;
+    if ((await Deno.stat(path)).isDirectory) {
+      const dir = path.replace(/\/+$/, "");
+      file = `${dir}/tokenizer.json`;
+      const found = await Deno.stat(file).then((st) => st.isFile, () => false);
+      if (!found) return await tokenizerFromFiles(dir);
+    }
   } catch (e) {
     if (!(e instanceof Deno.errors.NotFound)) throw e;
   }
@@ -351,6 +377,11 @@ export async function loadTokenizer(path: string): Promise<L3Tokenizer> {
   return parseTokenizer(text, file);
 }
 
+async function tokenizerFromFiles(dir: string): Promise<L3Tokenizer> {
+  const built = await tokenizerFromVocabFiles(dir);
+  return new L3Tokenizer(built.json, built.source, { files: built.files });
+}
+
 /** A tokenizer from the text of a tokenizer.json; `source` names it in errors. */
 export function parseTokenizer(text: string, source: string): L3Tokenizer {
   let json: unknown;
@@ -359,7 +390,7 @@ export function parseTokenizer(text: string, source: string): L3Tokenizer {
   } catch (e) {
     throw new UserError(`${source}: malformed JSON (${e instanceof Error ? e.message : e})`);
   }
-  return new L3Tokenizer(json, source);
+  return new L3Tokenizer(json, source, { text });
 }
 
 /**
