@@ -15,13 +15,17 @@ import { UserError } from "../errors.ts";
 export type Json = Record<string, unknown>;
 export type VocabFilesKind = "wordpiece" | "bpe";
 
-/** The optional files beside the vocabulary, parsed; `{}` / null when absent. */
+/**
+ * The optional files beside the vocabulary, parsed; `{}` / null when absent. As in transformers
+ * 4.x, a config with `added_tokens_decoder` (saved by 4.34 and later) is the whole story:
+ * special_tokens_map.json and added_tokens.json are then legacy files, not read.
+ */
 export interface VocabSettings {
   /** tokenizer_config.json */
   config: Json;
   /** special_tokens_map.json (overrides the config's special tokens, as transformers does) */
   specialTokensMap: Json;
-  /** added_tokens.json: token → id (read only when the config has no added_tokens_decoder) */
+  /** added_tokens.json: token → id */
   addedTokens: Json | null;
 }
 
@@ -105,11 +109,11 @@ export async function tokenizerFromVocabFiles(dir: string): Promise<BuiltTokeniz
   }
   const config = await readObject("tokenizer_config.json");
   const kind = await chooseKind(dir, config, wordpiece, bpe, readObject);
-  const specialTokensMap = await readObject("special_tokens_map.json");
-  const decoder = config.added_tokens_decoder;
-  const useAddedFile = present.has("added_tokens.json") &&
-    !(isObject(decoder) && Object.keys(decoder).length > 0);
-  const addedTokens = useAddedFile ? await readObject("added_tokens.json") : null;
+  const legacy = !hasAddedTokensDecoder(config);
+  const specialTokensMap = legacy ? await readObject("special_tokens_map.json") : {};
+  const addedTokens = legacy && present.has("added_tokens.json")
+    ? await readObject("added_tokens.json")
+    : null;
   const settings: VocabSettings = { config, specialTokensMap, addedTokens };
   const names: VocabFileNames = {
     vocab: path(kind === "wordpiece" ? "vocab.txt" : "vocab.json"),
@@ -236,6 +240,7 @@ export function wordPieceTokenizerJson(
   settings: VocabSettings,
   names: VocabFileNames,
 ): Json {
+  settings = effectiveSettings(settings);
   const vocab = parseVocabTxt(vocabText, names.vocab);
   const c = settings.config;
   const lowercase = optionalBoolean(c, "do_lower_case", names.config) ?? true;
@@ -302,6 +307,7 @@ export function byteLevelBpeTokenizerJson(
   settings: VocabSettings,
   names: VocabFileNames,
 ): Json {
+  settings = effectiveSettings(settings);
   const vocab = parseVocabJson(vocabText, names.vocab);
   const merges = parseMerges(mergesText, vocab, names.merges ?? "merges.txt", names.vocab);
   const c = settings.config;
@@ -445,6 +451,18 @@ export function parseMerges(
   return merges;
 }
 
+/** Whether the config carries added_tokens_decoder (then the legacy files are not read). */
+function hasAddedTokensDecoder(config: Json): boolean {
+  return config.added_tokens_decoder !== undefined && config.added_tokens_decoder !== null;
+}
+
+/** The settings transformers reads: the legacy files dropped when the config has a decoder. */
+function effectiveSettings(settings: VocabSettings): VocabSettings {
+  return hasAddedTokensDecoder(settings.config)
+    ? { config: settings.config, specialTokensMap: {}, addedTokens: null }
+    : settings;
+}
+
 /**
  * Each special token: special_tokens_map.json over tokenizer_config.json over the slow
  * tokenizer's default; a string takes the class's flags, an AddedToken object its own.
@@ -521,25 +539,34 @@ function addedTokens(
   settings: VocabSettings,
   names: VocabFileNames,
 ): Json[] {
-  const additional = settings.specialTokensMap.additional_special_tokens ??
-    settings.config.additional_special_tokens ?? [];
-  const additionalFile = settings.specialTokensMap.additional_special_tokens !== undefined
-    ? names.specialTokensMap
-    : names.config;
-  if (!Array.isArray(additional)) {
-    throw new UserError(`${additionalFile}: additional_special_tokens is not a list`);
+  // The config's additional special tokens, then the map's that are not among them.
+  const additional: TokenSpec[] = [];
+  for (
+    const [source, file, isMap] of [
+      [settings.config, names.config, false],
+      [settings.specialTokensMap, names.specialTokensMap, true],
+    ] as const
+  ) {
+    const list = source.additional_special_tokens ?? [];
+    if (!Array.isArray(list)) {
+      throw new UserError(`${file}: additional_special_tokens is not a list`);
+    }
+    list.forEach((v, i) => {
+      const spec = tokenSpec(v, `${file}: additional_special_tokens[${i}]`, isMap);
+      if (!additional.some((a) => a.content === spec.content)) {
+        additional.push({ ...spec, special: true });
+      }
+    });
   }
-  const allSpecials = [
-    ...specials.values(),
-    ...additional.map((v, i) =>
-      tokenSpec(v, `${additionalFile}: additional_special_tokens[${i}]`, true)
-    ),
-  ];
+  const allSpecials = [...specials.values(), ...additional];
   const specialContents = new Set(allSpecials.map((s) => s.content));
 
   const listed: TokenSpec[] = [];
   const decoder = settings.config.added_tokens_decoder;
-  if (isObject(decoder) && Object.keys(decoder).length > 0) {
+  if (hasAddedTokensDecoder(settings.config)) {
+    if (!isObject(decoder)) {
+      throw new UserError(`${names.config}: added_tokens_decoder is not an object id → token`);
+    }
     const entries = Object.entries(decoder).map(([id, v]) => {
       if (!/^\d+$/.test(id)) {
         throw new UserError(`${names.config}: added_tokens_decoder key ${id} is not an id`);
@@ -577,7 +604,8 @@ function addedTokens(
   const added = new Map<string, Json>();
   let maxId = -1;
   for (const spec of [...listed, ...allSpecials]) {
-    if (added.has(spec.content)) continue;
+    // tokenizers ignores an empty token.
+    if (spec.content === "" || added.has(spec.content)) continue;
     const id = vocab.get(spec.content) ??
       (added.size > 0 && maxId >= vocab.size ? maxId + 1 : vocab.size);
     maxId = Math.max(maxId, id);
