@@ -136,7 +136,8 @@ Deno.test("tokenizer files: loadTokenizer falls back to them and records the fil
     "files",
   );
   assertEquals(tok.source, `${dir}/vocab.txt`, "source");
-  assertEquals(JSON.parse(tok.jsonText), (await tokenizerFromVocabFiles(dir)).json, "jsonText");
+  const built = (await tokenizerFromVocabFiles(dir)).json;
+  assertEquals(JSON.parse(new TextDecoder().decode(tok.jsonBytes)), built, "jsonBytes");
   const bare = await loadTokenizer(`${VOCAB_FILES}tiny-roberta-bare/`);
   assertEquals(
     bare.files,
@@ -158,8 +159,8 @@ Deno.test("tokenizer files: loadTokenizer falls back to them and records the fil
   // A directory with tokenizer.json still reads it, and nothing else.
   const fromJson = await loadTokenizer(`${FIXTURES}tiny-bert`);
   assertEquals(fromJson.files, [`${FIXTURES}tiny-bert/tokenizer.json`], "tokenizer.json files");
-  const text = await Deno.readTextFile(`${FIXTURES}tiny-bert/tokenizer.json`);
-  if (fromJson.jsonText !== text) throw new Error("jsonText is not the file's text");
+  const bytes = await Deno.readFile(`${FIXTURES}tiny-bert/tokenizer.json`);
+  assertEquals([...fromJson.jsonBytes], [...bytes], "jsonBytes are the file's");
 });
 
 /** Pieces the generated texts are drawn from: every kind of text the issue names. */

@@ -96,10 +96,10 @@ export class L3Tokenizer {
   /** The files this tokenizer was read from: tokenizer.json, or the vocabulary files it was built from. */
   readonly files: readonly string[];
   /**
-   * The tokenizer.json text this tokenizer runs: the file's own text, or the JSON built from the
-   * vocabulary files (src/io/tokenizer_files.ts).
+   * The tokenizer.json this tokenizer runs, as bytes: the file's own, or the JSON built from the
+   * vocabulary files (src/io/tokenizer_files.ts). What a saved checkpoint's tokenizer.json holds.
    */
-  readonly jsonText: string;
+  readonly jsonBytes: Uint8Array;
   private readonly tok: Tokenizer;
   private readonly internals: TokenizerInternals;
   private readonly template: Template;
@@ -108,15 +108,15 @@ export class L3Tokenizer {
 
   /**
    * `source` names the file in error messages; `from` says where the JSON came from (default:
-   * the file `source`, the JSON as its text).
+   * the file `source`; the JSON's bytes as JSON.stringify writes them).
    */
   constructor(
     json: unknown,
     readonly source: string,
-    from: { files?: readonly string[]; text?: string } = {},
+    from: { files?: readonly string[]; bytes?: Uint8Array } = {},
   ) {
     this.files = from.files ?? [source];
-    this.jsonText = from.text ?? JSON.stringify(json);
+    this.jsonBytes = from.bytes ?? new TextEncoder().encode(JSON.stringify(json));
     if (!isObject(json)) {
       throw new UserError(`${source}: not a tokenizer.json (expected a JSON object)`);
     }
@@ -365,16 +365,16 @@ export async function loadTokenizer(path: string): Promise<L3Tokenizer> {
   } catch (e) {
     if (!(e instanceof Deno.errors.NotFound)) throw e;
   }
-  let text: string;
+  let bytes: Uint8Array;
   try {
-    text = await Deno.readTextFile(file);
+    bytes = await Deno.readFile(file);
   } catch (e) {
     if (e instanceof Deno.errors.NotFound) throw new UserError(`${file}: tokenizer file not found`);
     throw new UserError(
       `${file}: cannot read the tokenizer (${e instanceof Error ? e.message : e})`,
     );
   }
-  return parseTokenizer(text, file);
+  return parseTokenizer(new TextDecoder().decode(bytes), file, bytes);
 }
 
 async function tokenizerFromFiles(dir: string): Promise<L3Tokenizer> {
@@ -382,15 +382,18 @@ async function tokenizerFromFiles(dir: string): Promise<L3Tokenizer> {
   return new L3Tokenizer(built.json, built.source, { files: built.files });
 }
 
-/** A tokenizer from the text of a tokenizer.json; `source` names it in errors. */
-export function parseTokenizer(text: string, source: string): L3Tokenizer {
+/**
+ * A tokenizer from the text of a tokenizer.json; `source` names it in errors, `bytes` are the
+ * file's when the text was read from one.
+ */
+export function parseTokenizer(text: string, source: string, bytes?: Uint8Array): L3Tokenizer {
   let json: unknown;
   try {
     json = JSON.parse(text.replace(/^\uFEFF/, ""));
   } catch (e) {
     throw new UserError(`${source}: malformed JSON (${e instanceof Error ? e.message : e})`);
   }
-  return new L3Tokenizer(json, source, { text });
+  return new L3Tokenizer(json, source, { bytes: bytes ?? new TextEncoder().encode(text) });
 }
 
 /**
