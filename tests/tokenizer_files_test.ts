@@ -7,6 +7,7 @@
 import { type L3Tokenizer, loadTokenizer, parseTokenizer } from "../src/io/tokenizer.ts";
 import {
   byteLevelBpeTokenizerJson,
+  hasTokenizerFiles,
   type Json,
   parseMerges,
   parseVocabTxt,
@@ -428,6 +429,15 @@ Deno.test("tokenizer files: each malformed set gets its one-line error", async (
     const dir = `${VOCAB_FILES}${variant}`;
     await assertUserError(() => loadTokenizer(dir), [dir, ...parts]);
   }
+  for (
+    const [variant, has] of [["tiny-bert", true], ["tiny-roberta-bare", true], [
+      "incomplete",
+      false,
+    ]]
+  ) {
+    assertEquals(await hasTokenizerFiles(`${VOCAB_FILES}${variant}`), has, `has ${variant}`);
+  }
+  assertEquals(await hasTokenizerFiles(`${FIXTURES}tiny-bert`), true, "has tokenizer.json");
   await withTempDir(async (dir) => {
     await assertUserError(() => loadTokenizer(dir), ["found none of its files"]);
     await Deno.writeTextFile(`${dir}/vocab.json`, "{}");

@@ -159,12 +159,11 @@ async function chooseKind(
       ? "bpe"
       : null;
     if (kind === null) {
+      const known = [...WORDPIECE_CLASSES, ...BPE_CLASSES].join(", ");
       throw new UserError(
         `${join(dir, "tokenizer_config.json")}: tokenizer_class ${JSON.stringify(cls)} cannot ` +
-          `be built from vocabulary files (known: ${
-            [...WORDPIECE_CLASSES, ...BPE_CLASSES].join(", ")
-          }); ` +
-          `a tokenizer.json would be used as it is`,
+          `be built from vocabulary files (known: ${known}); save its tokenizer.json with ` +
+          `AutoTokenizer.from_pretrained(...).save_pretrained(dir)`,
       );
     }
     if (kind === "wordpiece" && !wordpiece) {
