@@ -2,7 +2,6 @@
  * `l3mask pretrain` (masked-LM training from random initialisation) and `l3mask adapt`
  * (continued masked-LM training of a checkpoint on domain text, RTM or L3Masking).
  */
-import { join } from "node:path";
 import { UserError } from "../errors.ts";
 import { openDevice } from "../gpu/context.ts";
 import { resolveModel } from "../io/hub.ts";
@@ -152,7 +151,7 @@ export async function pretrain(args: string[]): Promise<void> {
     flag: "--out",
   });
   const tok = await loadTokenizer(o.tokenizer);
-  const tokenizerJson = await Deno.readFile(join(o.tokenizer, "tokenizer.json"));
+  const tokenizerJson = tok.jsonBytes;
   const cfg: ModelConfig = {
     modelType: arch.type,
     vocabSize: tok.vocabSize,
@@ -255,7 +254,7 @@ export async function adapt(args: string[]): Promise<void> {
     evalEvery: o.evalEvery,
     saveEvery: o.evalEvery,
   };
-  const tokenizerJson = await Deno.readFile(join(dir, "tokenizer.json"));
+  const tokenizerJson = tok.jsonBytes;
   await runMlmJob(
     run,
     loaded.config,

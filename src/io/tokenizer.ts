@@ -11,6 +11,7 @@
  */
 import { Tokenizer } from "@huggingface/tokenizers";
 import { UserError } from "../errors.ts";
+import { tokenizerFromVocabFiles } from "./tokenizer_files.ts";
 
 export type TokenizerKind = "wordpiece" | "bpe";
 
@@ -92,14 +93,30 @@ export class L3Tokenizer {
   /** The largest id this tokenizer can emit, and its token (for error messages). */
   readonly largestId: { id: number; token: string };
   readonly specialIds: SpecialIds;
+  /** The files this tokenizer was read from: tokenizer.json, or the vocabulary files it was built from. */
+  readonly files: readonly string[];
+  /**
+   * The tokenizer.json this tokenizer runs, as bytes: the file's own, or the JSON built from the
+   * vocabulary files (src/io/tokenizer_files.ts). What a saved checkpoint's tokenizer.json holds.
+   */
+  readonly jsonBytes: Uint8Array;
   private readonly tok: Tokenizer;
   private readonly internals: TokenizerInternals;
   private readonly template: Template;
   private readonly specialSet: Set<number>;
   private readonly fuseUnk: boolean;
 
-  /** `source` names the file in error messages. */
-  constructor(json: unknown, readonly source: string) {
+  /**
+   * `source` names the file in error messages; `from` says where the JSON came from (default:
+   * the file `source`; the JSON's bytes as JSON.stringify writes them).
+   */
+  constructor(
+    json: unknown,
+    readonly source: string,
+    from: { files?: readonly string[]; bytes?: Uint8Array } = {},
+  ) {
+    this.files = from.files ?? [source];
+    this.jsonBytes = from.bytes ?? new TextEncoder().encode(JSON.stringify(json));
     if (!isObject(json)) {
       throw new UserError(`${source}: not a tokenizer.json (expected a JSON object)`);
     }
@@ -331,35 +348,52 @@ export class L3Tokenizer {
   }
 }
 
-/** Loads `<dir>/tokenizer.json`, or the file itself when given one. */
+/**
+ * Loads `<dir>/tokenizer.json`, or the file itself when given one. A directory without
+ * tokenizer.json gets the tokenizer built from its vocabulary files (vocab.txt, or vocab.json +
+ * merges.txt, with tokenizer_config.json …) as Hugging Face builds it.
+ */
 export async function loadTokenizer(path: string): Promise<L3Tokenizer> {
   let file = path;
   try {
-    if ((await Deno.stat(path)).isDirectory) file = `${path.replace(/\/+$/, "")}/tokenizer.json`;
+    if ((await Deno.stat(path)).isDirectory) {
+      const dir = path.replace(/\/+$/, "");
+      file = `${dir}/tokenizer.json`;
+      const found = await Deno.stat(file).then((st) => st.isFile, () => false);
+      if (!found) return await tokenizerFromFiles(dir);
+    }
   } catch (e) {
     if (!(e instanceof Deno.errors.NotFound)) throw e;
   }
-  let text: string;
+  let bytes: Uint8Array;
   try {
-    text = await Deno.readTextFile(file);
+    bytes = await Deno.readFile(file);
   } catch (e) {
     if (e instanceof Deno.errors.NotFound) throw new UserError(`${file}: tokenizer file not found`);
     throw new UserError(
       `${file}: cannot read the tokenizer (${e instanceof Error ? e.message : e})`,
     );
   }
-  return parseTokenizer(text, file);
+  return parseTokenizer(new TextDecoder().decode(bytes), file, bytes);
 }
 
-/** A tokenizer from the text of a tokenizer.json; `source` names it in errors. */
-export function parseTokenizer(text: string, source: string): L3Tokenizer {
+async function tokenizerFromFiles(dir: string): Promise<L3Tokenizer> {
+  const built = await tokenizerFromVocabFiles(dir);
+  return new L3Tokenizer(built.json, built.source, { files: built.files });
+}
+
+/**
+ * A tokenizer from the text of a tokenizer.json; `source` names it in errors, `bytes` are the
+ * file's when the text was read from one.
+ */
+export function parseTokenizer(text: string, source: string, bytes?: Uint8Array): L3Tokenizer {
   let json: unknown;
   try {
     json = JSON.parse(text.replace(/^\uFEFF/, ""));
   } catch (e) {
     throw new UserError(`${source}: malformed JSON (${e instanceof Error ? e.message : e})`);
   }
-  return new L3Tokenizer(json, source);
+  return new L3Tokenizer(json, source, { bytes: bytes ?? new TextEncoder().encode(text) });
 }
 
 /**

@@ -5,7 +5,6 @@
  * lifecycle are src/run/run_dir.ts's; the epochs are src/train/loop.ts's. The last optimizer step
  * is always evaluated, so best/ exists however early --max-steps ends the run.
  */
-import { join } from "node:path";
 import { checkLabelsSeen, checkTrainLabels, labelSet } from "../data/labels.ts";
 import { type DataRow, readDataset } from "../data/read.ts";
 import { countTruncated, encodeRows, type Example } from "../data/examples.ts";
@@ -65,7 +64,7 @@ export async function runTraining(c: TrainConfig, opts: RunOptions): Promise<Run
     model: {
       cfg: model.cfg,
       raw: model.loaded.raw,
-      tokenizerJson: await Deno.readFile(join(model.dir, "tokenizer.json")),
+      tokenizerJson: model.tok.jsonBytes,
     },
     say,
     quiet: opts.quiet,
