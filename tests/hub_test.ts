@@ -205,8 +205,8 @@ Deno.test("local directory: complete is returned as is, incomplete names what is
   await writeModelDir(partial, ["config.json"]);
   await expectUserError(() => resolveModel(partial, { fetch: noNetwork }), [
     partial,
-    "is missing tokenizer.json, model.safetensors or pytorch_model.bin",
-    "tokenizer.json",
+    "is missing a tokenizer (tokenizer.json, vocab.txt, or vocab.json + merges.txt) and model.safetensors or pytorch_model.bin",
+    "tokenizer files",
     "safe_serialization=True",
   ]);
 
@@ -299,7 +299,7 @@ Deno.test("offline: a pre-populated HF-layout cache resolves through refs/ and s
   await Deno.remove(join(snap, "tokenizer.json"));
   await expectUserError(() => resolveModel(id, { offline: true, cacheDir, fetch: noNetwork }), [
     "only partly in the cache",
-    "missing tokenizer.json",
+    "missing a tokenizer (tokenizer.json",
   ]);
 });
 
@@ -461,6 +461,48 @@ Deno.test("online: pytorch_model.bin is downloaded when the hub has no model.saf
   );
 });
 
+Deno.test("online: vocabulary files are downloaded when the hub has no tokenizer.json", async () => {
+  const { "tokenizer.json": _, "model.safetensors": __, ...rest } = FILES;
+  const bin = new Uint8Array(200_000).map((_, i) => (i * 37) % 251);
+  const files: Record<string, Uint8Array> = {
+    ...rest,
+    "vocab.txt": enc.encode("[PAD]\n[UNK]\n[CLS]\n[SEP]\n[MASK]\nthe\n"),
+    "tokenizer_config.json": enc.encode(JSON.stringify({ do_lower_case: true })),
+    "pytorch_model.bin": bin,
+    "README.md": enc.encode("not a model file"),
+  };
+  const hub = fakeHub(files);
+  const cacheDir = await fresh("cache-vocab");
+  const dir = await resolveModel("org/tiny-roberta", { cacheDir, fetch: hub.fetch, hubUrl: HUB });
+  const fetched = hub.requests.filter((r) => r.method === "GET" && r.url.includes("/resolve/"))
+    .map((r) => r.url.split("/").at(-1)!);
+  assertEquals(
+    [...new Set(fetched)],
+    ["config.json", "tokenizer_config.json", "vocab.txt", "pytorch_model.bin"],
+    "files fetched",
+  );
+  for (const f of ["vocab.txt", "tokenizer_config.json", "pytorch_model.bin"]) {
+    assert(await sameBytes(join(dir, f), files[f]), f);
+  }
+  assertEquals(
+    await resolveModel("org/tiny-roberta", { offline: true, cacheDir, fetch: noNetwork }),
+    dir,
+    "the vocabulary-file snapshot is complete offline",
+  );
+  // A merges.txt without its vocab.json is no tokenizer.
+  const { "vocab.txt": ___, ...noVocab } = files;
+  const mergesCache = await fresh("cache-merges");
+  await expectUserError(
+    () =>
+      resolveModel("org/tiny-roberta", {
+        cacheDir: mergesCache,
+        fetch: fakeHub({ ...noVocab, "merges.txt": enc.encode("#version: 0.2\n") }).fetch,
+        hubUrl: HUB,
+      }),
+    ["lacks a tokenizer (tokenizer.json, vocab.txt, or vocab.json + merges.txt)"],
+  );
+});
+
 Deno.test("online: TF-only models, missing models and bad tokens are UserErrors", async () => {
   const cacheDir = await fresh("cache-errors");
   const { "model.safetensors": _, ...noWeights } = FILES;
@@ -487,7 +529,7 @@ Deno.test("online: TF-only models, missing models and bad tokens are UserErrors"
         fetch: fakeHub(noTokenizer).fetch,
         hubUrl: HUB,
       }),
-    ["lacks tokenizer.json"],
+    ["lacks a tokenizer (tokenizer.json, vocab.txt, or vocab.json + merges.txt)"],
   );
   await expectUserError(
     () => resolveModel("org/absent", { cacheDir, fetch: fakeHub(FILES).fetch, hubUrl: HUB }),

@@ -18,8 +18,9 @@ const OPTIONS = new CommandOptions("inspect", ["model", "batch", "max_length", "
 const USAGE = `Usage: l3mask inspect --model M [--batch B] [--max-length T] [--offline]
 
 Prints a model's architecture, parameter count, vocabulary, tokenizer kind and the device memory
-scoring and training need. M is a local directory (config.json, tokenizer.json,
-model.safetensors or pytorch_model.bin) or a Hugging Face hub id.
+scoring and training need, and the files it read. M is a local directory (config.json;
+tokenizer.json, or vocab.txt, or vocab.json + merges.txt; model.safetensors or
+pytorch_model.bin) or a Hugging Face hub id.
 
 Options:
 ${OPTIONS.help()}`;
@@ -75,6 +76,13 @@ export async function inspect(args: string[]): Promise<void> {
     ],
     ["positions", `${cfg.maxPositions}`],
     ["vocabulary", `${cfg.vocabSize} (tokenizer: ${tok.kind}, ${tok.vocabSize} entries)`],
+    [
+      "tokenizer files",
+      tok.files.map((f) => basename(f)).join(", ") +
+      (tok.files.length === 1 && basename(tok.files[0]) === "tokenizer.json"
+        ? ""
+        : " (tokenizer.json built from them)"),
+    ],
     ["labels", info.labels ? `${info.labels.length}: ${info.labels.join(", ")}` : "none in config"],
     ["heads in file", headsInFile(cfg, match.names)],
     [

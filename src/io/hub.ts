@@ -30,16 +30,24 @@ import {
 import { UserError } from "../errors.ts";
 import { writeFileAtomic } from "./atomic.ts";
 import { FOREIGN_WEIGHTS, foreignWeightsHint, WEIGHTS_FILES } from "./weights_file.ts";
+import { hasTokenizerFiles } from "./tokenizer_files.ts";
 
 /**
  * The files of an l3mask model directory; pytorch_model.bin may stand in for model.safetensors
- * (WEIGHTS_FILES), which is preferred when both are there.
+ * (WEIGHTS_FILES), which is preferred when both are there, and vocabulary files for
+ * tokenizer.json (TOKENIZER_SETS).
  */
 export const MODEL_FILES = ["config.json", "tokenizer.json", "model.safetensors"] as const;
 
-/** The files besides the weights. */
-const REQUIRED_FILES = ["config.json", "tokenizer.json"] as const;
+/** The files besides the weights and the tokenizer. */
+const REQUIRED_FILES = ["config.json"] as const;
 const ANY_WEIGHTS = WEIGHTS_FILES.join(" or ");
+/** Each set makes a tokenizer (io/tokenizer_files.ts builds it when tokenizer.json is absent). */
+const TOKENIZER_SETS = [["tokenizer.json"], ["vocab.txt"], ["vocab.json", "merges.txt"]];
+/** Read with a vocabulary set when present (fetched before it, so a set on disk is complete). */
+const TOKENIZER_EXTRAS = ["tokenizer_config.json", "special_tokens_map.json", "added_tokens.json"];
+const ANY_TOKENIZER = "a tokenizer (tokenizer.json, vocab.txt, or vocab.json + merges.txt)";
+const NEEDS = `${REQUIRED_FILES.join(", ")}, ${ANY_TOKENIZER} and ${ANY_WEIGHTS}`;
 const COMMIT_RE = /^[0-9a-f]{40}$/;
 const HUB_ID_RE = /^[A-Za-z0-9][A-Za-z0-9._-]*(\/[A-Za-z0-9][A-Za-z0-9._-]*)?$/;
 const REVISION_RE = /^[A-Za-z0-9._\/-]+$/;
@@ -123,10 +131,16 @@ async function isFile(path: string): Promise<boolean> {
   return (await statOrNull(path))?.isFile ?? false;
 }
 
-/** The files `dir` lacks; no weights file is named as `model.safetensors or pytorch_model.bin`. */
+/**
+ * The files `dir` lacks; no weights file is named as `model.safetensors or pytorch_model.bin`, no
+ * tokenizer as ANY_TOKENIZER.
+ */
 async function missingModelFiles(dir: string): Promise<string[]> {
   const missing: string[] = [];
   for (const f of REQUIRED_FILES) if (!(await isFile(join(dir, f)))) missing.push(f);
+  if (!(await statOrNull(dir))?.isDirectory || !(await hasTokenizerFiles(dir))) {
+    missing.push(ANY_TOKENIZER);
+  }
   let weights = false;
   for (const f of WEIGHTS_FILES) weights ||= await isFile(join(dir, f));
   if (!weights) missing.push(ANY_WEIGHTS);
@@ -149,19 +163,18 @@ async function checkLocalDir(dir: string): Promise<string> {
     if (hint) throw new UserError(`'${dir}' has no ${ANY_WEIGHTS}; ${hint}`);
   }
   const hints: string[] = [];
-  if (missing.includes("tokenizer.json")) {
-    hints.push(
-      "save the fast tokenizer with AutoTokenizer.from_pretrained(...).save_pretrained(dir) to " +
-        "get tokenizer.json",
-    );
+  if (missing.includes(ANY_TOKENIZER)) {
+    hints.push("copy the tokenizer files of the model's hub repository (or its save_pretrained)");
   }
   if (missing.includes(ANY_WEIGHTS)) {
     hints.push("save the model with save_pretrained(dir, safe_serialization=True)");
   }
   if (missing.includes("config.json")) hints.push("config.json comes with every save_pretrained");
   throw new UserError(
-    `model directory '${dir}' is missing ${missing.join(", ")} (an l3mask model directory needs ` +
-      `${REQUIRED_FILES.join(", ")} and ${ANY_WEIGHTS}); ${hints.join("; ")}`,
+    `model directory '${dir}' is missing ${
+      missing.join(" and ")
+    } (an l3mask model directory needs ` +
+      `${NEEDS}); ${hints.join("; ")}`,
   );
 }
 
@@ -183,18 +196,19 @@ export async function cachedSnapshot(
 }
 
 /**
- * Resolves `spec` to a local directory holding config.json, tokenizer.json and model.safetensors
- * or pytorch_model.bin: an existing directory as is, otherwise a hub id (`name`, `org/name`,
+ * Resolves `spec` to a local directory holding config.json, a tokenizer (tokenizer.json, else
+ * vocab.txt or vocab.json + merges.txt with their config files) and model.safetensors or
+ * pytorch_model.bin: an existing directory as is, otherwise a hub id (`name`, `org/name`,
  * optionally `@revision`) from the cache, downloading what is missing unless offline (the hub's
- * model.safetensors when it has one, else its pytorch_model.bin).
+ * model.safetensors when it has one, else its pytorch_model.bin; its tokenizer.json when it has
+ * one, else its vocabulary files).
  */
 export async function resolveModel(spec: string, opts: ResolveOptions = {}): Promise<string> {
   const st = await statOrNull(spec);
   if (st?.isDirectory) return await checkLocalDir(spec);
   if (st) {
     throw new UserError(
-      `'${spec}' is a file; pass the model directory (with ${REQUIRED_FILES.join(", ")} and ` +
-        `${ANY_WEIGHTS}) or a hub id`,
+      `'${spec}' is a file; pass the model directory (with ${NEEDS}) or a hub id`,
     );
   }
   if (looksLikePath(spec)) throw new UserError(`model directory '${spec}' does not exist`);
@@ -214,7 +228,9 @@ export async function resolveModel(spec: string, opts: ResolveOptions = {}): Pro
     const missing = await missingModelFiles(snap);
     if (missing.length > 0) {
       throw new UserError(
-        `model '${spec}' is only partly in the cache at ${snap} (missing ${missing.join(", ")}) ` +
+        `model '${spec}' is only partly in the cache at ${snap} (missing ${
+          missing.join(" and ")
+        }) ` +
           `and offline mode is on; run once without --offline or pass a local directory`,
       );
     }
@@ -293,7 +309,13 @@ async function downloadSnapshot(
 ): Promise<void> {
   const infos = await pathsInfo({
     repo: { type: "model", name: hub.id },
-    paths: [...REQUIRED_FILES, ...WEIGHTS_FILES, ...Object.keys(FOREIGN_WEIGHTS)],
+    paths: [
+      ...REQUIRED_FILES,
+      ...TOKENIZER_SETS.flat(),
+      ...TOKENIZER_EXTRAS,
+      ...WEIGHTS_FILES,
+      ...Object.keys(FOREIGN_WEIGHTS),
+    ],
     revision: commit,
     fetch: hub.fetch,
     accessToken: hub.accessToken,
@@ -310,16 +332,19 @@ async function downloadSnapshot(
     );
   }
   const absent: string[] = REQUIRED_FILES.filter((f) => !byPath.has(f));
+  const tokenizer = tokenizerFiles(new Set(byPath.keys()));
+  if (!tokenizer) absent.push(ANY_TOKENIZER);
   if (!weights) absent.push(ANY_WEIGHTS);
   if (absent.length > 0) {
     throw new UserError(
-      `model '${spec}' on the Hugging Face Hub lacks ${absent.join(", ")} (l3mask needs ` +
-        `${REQUIRED_FILES.join(", ")} and ${ANY_WEIGHTS}); download what it has, add the ` +
-        `missing files with transformers' save_pretrained, and pass the directory`,
+      `model '${spec}' on the Hugging Face Hub lacks ${absent.join(" and ")} (l3mask needs ` +
+        `${NEEDS}); download what it has, add the missing files with transformers' ` +
+        `save_pretrained, and pass the directory`,
     );
   }
   await Deno.mkdir(snapDir, { recursive: true });
-  for (const file of [...REQUIRED_FILES, weights!]) {
+  // The weights last: a snapshot with its weights file is complete (missingModelFiles).
+  for (const file of [...REQUIRED_FILES, ...tokenizer!, weights!]) {
     const target = join(snapDir, file);
     if (await isFile(target)) continue;
     const info = byPath.get(file)!;
@@ -330,6 +355,18 @@ async function downloadSnapshot(
     await ensureBlob(hub, commit, file, etag, size, blob, progress);
     await linkIntoSnapshot(blob, target);
   }
+}
+
+/**
+ * The tokenizer files to fetch from those the hub has: tokenizer.json alone, else the extras
+ * present followed by every vocabulary file present (io/tokenizer_files.ts picks the set);
+ * undefined when no set is complete.
+ */
+function tokenizerFiles(onHub: Set<string>): string[] | undefined {
+  if (onHub.has("tokenizer.json")) return ["tokenizer.json"];
+  if (!TOKENIZER_SETS.some((set) => set.every((f) => onHub.has(f)))) return undefined;
+  const vocab = TOKENIZER_SETS.slice(1).flat().filter((f) => onHub.has(f));
+  return [...TOKENIZER_EXTRAS.filter((f) => onHub.has(f)), ...vocab];
 }
 
 async function linkIntoSnapshot(blob: string, target: string): Promise<void> {

@@ -15,6 +15,7 @@ import {
 } from "./hf_config.ts";
 import { writeFileAtomic } from "../io/atomic.ts";
 import { writeSafetensors } from "../io/safetensors.ts";
+import { hasTokenizerFiles } from "../io/tokenizer_files.ts";
 import { findWeightsFile, openWeights } from "../io/weights_file.ts";
 import { type L3Tokenizer, loadTokenizer } from "../io/tokenizer.ts";
 import { UserError } from "../errors.ts";
@@ -118,10 +119,9 @@ export async function loadCheckpoint(
   return { dir, config, labels: info.labels, raw: info.raw, params, initialised };
 }
 
+/** The directory's tokenizer (tokenizer.json, or built from vocabulary files), if it has one. */
 async function loadTokenizerIfPresent(dir: string): Promise<L3Tokenizer | null> {
-  const file = join(dir, "tokenizer.json");
-  const found = await Deno.stat(file).then((st) => st.isFile, () => false);
-  return found ? await loadTokenizer(file) : null;
+  return await hasTokenizerFiles(dir) ? await loadTokenizer(dir) : null;
 }
 
 /** What a Hugging Face checkpoint is written from. */

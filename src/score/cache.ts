@@ -1,8 +1,9 @@
 /**
  * The PLT cache: per (model files, tokenizer, max length) one append-only JSONL file of
  * {k: sha256(text), logp: [...]} lines, plus {k, g: K, logp} for texts scored with K word groups
- * (`--copies K`, src/score/copies.ts): a text's exact and approximate values are kept apart. A run appends each text as soon as its last copy is
- * scored, so an interrupted run resumes where it stopped and a finished one re-runs instantly;
+ * (`--copies K`, src/score/copies.ts): a text's exact and approximate values are kept apart. A
+ * run appends each text as soon as its last copy is scored, so an interrupted run resumes where
+ * it stopped and a finished one re-runs instantly;
  * `train` reads the same file for L3Masking.
  *
  * Several processes may share a cache directory (two `score` runs, a `score` beside a `train`)
@@ -46,15 +47,20 @@ export async function sha256Hex(data: Uint8Array | string): Promise<string> {
 }
 
 /**
- * Fingerprint of what PLT depends on: config.json, tokenizer.json, the weights file's tensor
+ * Fingerprint of what PLT depends on: config.json, the tokenizer (`tokenizerJson`: the bytes of
+ * tokenizer.json, or the JSON built from vocabulary files, L3Tokenizer.jsonBytes), the weights
+ * file's tensor
  * table (name, dtype, shape, byte range), size and mtime (weights are not hashed byte by byte: 500
  * MB per run would be slow; a changed checkpoint changes its table, size or mtime in practice), max
  * length and the scorer version. The weights file is model.safetensors, else pytorch_model.bin
  * (io/weights_file.ts); a safetensors directory gets the fingerprint it always had.
  */
-export async function modelFingerprint(dir: string, maxLength: number): Promise<string> {
+export async function modelFingerprint(
+  dir: string,
+  maxLength: number,
+  tokenizerJson: Uint8Array,
+): Promise<string> {
   const config = await Deno.readFile(join(dir, "config.json"));
-  const tokenizer = await Deno.readFile(join(dir, "tokenizer.json"));
   const file = await findWeightsFile(dir);
   const entries = await readWeightsEntries(file);
   const st = await Deno.stat(file);
@@ -65,7 +71,7 @@ export async function modelFingerprint(dir: string, maxLength: number): Promise<
   });
   return (await sha256Hex(
     `pll-word-l2r-v1\n${maxLength}\n${await sha256Hex(config)}\n${await sha256Hex(
-      tokenizer,
+      tokenizerJson,
     )}\n${headerDesc}`,
   )).slice(0, 32);
 }

@@ -65,7 +65,7 @@ export async function computePlt(
   const keys = await Promise.all(texts.map((t) => sha256Hex(t)));
   const cache = await PltCache.open(
     opts.cacheDir,
-    await modelFingerprint(model.dir, opts.maxLength),
+    await modelFingerprint(model.dir, opts.maxLength, tok.jsonBytes),
   );
   const lookup = (i: number) => cache.get(keys[i], schemes[i]);
   try {
