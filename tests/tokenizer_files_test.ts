@@ -14,8 +14,7 @@ import {
   tokenizerFromVocabFiles,
   wordPieceTokenizerJson,
 } from "../src/io/tokenizer_files.ts";
-import { UserError } from "../src/errors.ts";
-import { rng, withTempDir } from "./util.ts";
+import { assertUserError, rng, withTempDir } from "./util.ts";
 
 const FIXTURES = new URL("./fixtures/", import.meta.url).pathname;
 const VOCAB_FILES = `${FIXTURES}vocab_files/`;
@@ -35,20 +34,6 @@ function canonical(v: unknown): string {
 function assertEquals<T>(actual: T, expected: T, label: string): void {
   const a = canonical(actual), e = canonical(expected);
   if (a !== e) throw new Error(`${label}:\n  got      ${a}\n  expected ${e}`);
-}
-
-async function assertUserError(fn: () => unknown, includes: string[]): Promise<void> {
-  try {
-    await fn();
-  } catch (e) {
-    if (!(e instanceof UserError)) throw new Error(`expected a UserError, got ${e}`);
-    if (e.message.includes("\n")) throw new Error(`error message spans lines: ${e.message}`);
-    for (const s of includes) {
-      if (!e.message.includes(s)) throw new Error(`error message "${e.message}" lacks "${s}"`);
-    }
-    return;
-  }
-  throw new Error("expected a UserError, nothing was thrown");
 }
 
 async function fixtureJson(model: string): Promise<Json> {

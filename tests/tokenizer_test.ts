@@ -9,26 +9,13 @@ import {
   parseTokenizer,
   truncatedLengths,
 } from "../src/io/tokenizer.ts";
-import { UserError } from "../src/errors.ts";
+import { assertUserError } from "./util.ts";
 
 const FIXTURES = new URL("./fixtures/", import.meta.url).pathname;
 
 function assertEquals<T>(actual: T, expected: T, label: string): void {
   const a = JSON.stringify(actual), e = JSON.stringify(expected);
   if (a !== e) throw new Error(`${label}:\n  got      ${a}\n  expected ${e}`);
-}
-
-async function assertUserError(fn: () => unknown, includes: string[]): Promise<void> {
-  try {
-    await fn();
-  } catch (e) {
-    if (!(e instanceof UserError)) throw new Error(`expected a UserError, got ${e}`);
-    for (const s of includes) {
-      if (!e.message.includes(s)) throw new Error(`error message "${e.message}" lacks "${s}"`);
-    }
-    return;
-  }
-  throw new Error("expected a UserError, nothing was thrown");
 }
 
 /** token → id from the fixture's tokenizer.json itself (model vocab + added tokens). */

@@ -329,38 +329,3 @@ test("inspect reads a pytorch_model.bin directory", async () => {
     assert.match(r.stdout, /tensors in file\s+49 in pytorch_model\.bin/);
   });
 });
-
-// The PLT cache's fingerprint reads either weights file (score/cache.ts modelFingerprint).
-Deno.test({
-  name: "score on a pytorch_model.bin directory writes the JSONL of its safetensors twin",
-  sanitizeResources: false,
-  sanitizeOps: false,
-  fn: async () => {
-    await withTempDir(async (dir) => {
-      const binDir = await modelDir(dir, "bert", { "pytorch_model.bin": `${BIN}tiny-bert.bin` });
-      const input = join(dir, "in.csv");
-      await Deno.writeTextFile(
-        input,
-        'text\n"The model shows results."\n"A souvenir parser, 2024."\n"Cafe tables."\n',
-      );
-      const out: string[] = [];
-      for (const [name, model] of [["bin", binDir], ["st", `${FIXTURE_MODELS}tiny-bert`]]) {
-        const file = join(dir, `${name}.jsonl`);
-        const r = await runCli([
-          "score",
-          input,
-          "--model",
-          model,
-          "--cache-dir",
-          join(dir, `cache-${name}`),
-          "--out",
-          file,
-        ]);
-        assert.equal(r.code, 0, r.stderr);
-        out.push(await Deno.readTextFile(file));
-      }
-      assert.ok(out[0].length > 0);
-      assert.equal(out[0], out[1], "byte-identical JSONL");
-    });
-  },
-});

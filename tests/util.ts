@@ -2,6 +2,7 @@
 import { createContext, type GpuContext } from "../src/gpu/context.ts";
 import type { Vec } from "../src/cpu/types.ts";
 
+import { UserError } from "../src/errors.ts";
 import "./tune_env.ts";
 
 /** mulberry32: a small seeded generator, so every test input is reproducible. */
@@ -171,4 +172,19 @@ export async function withTempDir(
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+}
+
+/** `fn` throws a one-line UserError whose message contains every string in `includes`. */
+export async function assertUserError(fn: () => unknown, includes: string[]): Promise<void> {
+  try {
+    await fn();
+  } catch (e) {
+    if (!(e instanceof UserError)) throw new Error(`expected a UserError, got ${e}`);
+    if (e.message.includes("\n")) throw new Error(`error message spans lines: ${e.message}`);
+    for (const s of includes) {
+      if (!e.message.includes(s)) throw new Error(`error message "${e.message}" lacks "${s}"`);
+    }
+    return;
+  }
+  throw new Error("expected a UserError, nothing was thrown");
 }

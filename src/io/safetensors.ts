@@ -226,7 +226,8 @@ export function parseSafetensorsHeader(
   return { entries, metadata };
 }
 
-async function readExactly(
+/** Reads buf.length bytes at `position`; `onEof` makes the error when the file ends first. */
+export async function readExactly(
   file: Deno.FsFile,
   buf: Uint8Array,
   position: number,

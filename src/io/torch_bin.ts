@@ -21,7 +21,13 @@
  * UserError that starts with the file's path.
  */
 import { UserError } from "../errors.ts";
-import { decodeToF32, type Dtype, DTYPE_BYTES, READABLE_DTYPES } from "./safetensors.ts";
+import {
+  decodeToF32,
+  type Dtype,
+  DTYPE_BYTES,
+  READABLE_DTYPES,
+  readExactly,
+} from "./safetensors.ts";
 
 /** One tensor of the state dict: a view of a storage record. */
 export interface TorchTensorEntry {
@@ -111,21 +117,6 @@ function isDir(path: string): UserError {
   return new UserError(`${path}: is a directory, expected a pytorch_model.bin file`);
 }
 
-async function readAt(
-  file: Deno.FsFile,
-  buf: Uint8Array,
-  position: number,
-  onEof: () => UserError,
-): Promise<void> {
-  await file.seek(position, Deno.SeekMode.Start);
-  let off = 0;
-  while (off < buf.length) {
-    const n = await file.read(buf.subarray(off));
-    if (n === null) throw onEof();
-    off += n;
-  }
-}
-
 // ---------------------------------------------------------------------------------------------
 // Zip
 
@@ -173,7 +164,7 @@ async function readZipDirectory(
   // The end record (22 bytes + a comment of at most 64 KiB), and the zip64 locator before it.
   const tailLen = Math.min(size, 22 + U16_MAX + 20);
   const tail = new Uint8Array(tailLen);
-  await readAt(file, tail, size - tailLen, truncated);
+  await readExactly(file, tail, size - tailLen, truncated);
   const tv = new DataView(tail.buffer);
   let end = -1;
   for (let i = tailLen - 22; i >= 0; i--) {
@@ -197,7 +188,7 @@ async function readZipDirectory(
       throw fail(`zip64 end record offset ${at} lies outside the file; ${REDOWNLOAD}`);
     }
     const rec = new Uint8Array(56);
-    await readAt(file, rec, at, truncated);
+    await readExactly(file, rec, at, truncated);
     const rv = new DataView(rec.buffer);
     if (rv.getUint32(0, true) !== SIG_END64) {
       throw fail(`no zip64 end record at byte ${at} (corrupted archive); ${REDOWNLOAD}`);
@@ -219,7 +210,7 @@ async function readZipDirectory(
     throw fail(`zip central directory of ${cdSize} bytes exceeds the ${MAX_INDEX_BYTES} limit`);
   }
   const cd = new Uint8Array(cdSize);
-  await readAt(file, cd, cdStart, truncated);
+  await readExactly(file, cd, cdStart, truncated);
   const cv = new DataView(cd.buffer);
   const records = new Map<string, ZipRecord>();
   const dec = new TextDecoder("utf-8", { fatal: false });
@@ -295,7 +286,7 @@ async function recordData(
     );
   }
   const head = new Uint8Array(30);
-  await readAt(file, head, r.localOffset, () => fail(`record '${r.name}' is cut off`));
+  await readExactly(file, head, r.localOffset, () => fail(`record '${r.name}' is cut off`));
   const hv = new DataView(head.buffer);
   if (hv.getUint32(0, true) !== SIG_LOCAL) {
     throw fail(
@@ -324,7 +315,12 @@ async function readRecord(
   }
   const start = await recordData(path, file, zip, r);
   const out = new Uint8Array(r.size);
-  await readAt(file, out, start, () => new UserError(`${path}: record '${r.name}' is cut off`));
+  await readExactly(
+    file,
+    out,
+    start,
+    () => new UserError(`${path}: record '${r.name}' is cut off`),
+  );
   return out;
 }
 
@@ -814,7 +810,7 @@ async function openIndexed(path: string): Promise<Opened> {
   const { file, size } = await openFile(path);
   try {
     const head = new Uint8Array(Math.min(size, 512));
-    await readAt(file, head, 0, () => fail("shrank while being read"));
+    await readExactly(file, head, 0, () => fail("shrank while being read"));
     if (size < 4 || new DataView(head.buffer).getUint32(0, true) !== SIG_LOCAL) {
       if (size < 22) {
         throw fail(`file has ${size} bytes, too short for a torch.save archive; ${REDOWNLOAD}`);
@@ -973,7 +969,7 @@ async function readView(
   const numel = e.shape.reduce((a, b) => a * b, 1);
   if (numel === 0) return new Float32Array(0);
   const raw = new ArrayBuffer(e.end - e.begin);
-  await readAt(file, new Uint8Array(raw), e.begin, () =>
+  await readExactly(file, new Uint8Array(raw), e.begin, () =>
     new UserError(
       `${path}: file ended while reading tensor '${e.name}' (the file changed or was truncated ` +
         `while open); ${REDOWNLOAD}`,
