@@ -8,22 +8,27 @@
  * - top-15% overlap: per text, of the ceil(15% of scored tokens) tokens exact gives the highest
  *   mask probability, the share the approximation also puts in its top set (mean over texts).
  *
- *   deno run -A bench/copies_agreement.ts [--model DIR] [--data FILE] [--n N] [--ks 2,4,8,16]
- *     [--max-length 128] [--budget 8192] [--tag T]
+ *   deno run -A bench/copies_agreement.ts [--model mini|roberta-base-shapes|DIR] [--tokenizer P]
+ *     [--data FILE] [--n N] [--ks 2,4,8,16] [--max-length 128] [--budget 8192] [--tag T]
  *
- * Defaults: models/l3mask-mini, the ACL-ARC training split (../shared/datasets/citation_intent,
- * read where it lives), every row. Writes bench/results/copies_agreement{T}.md and .json.
+ * Defaults: models/l3mask-mini (`--model` as bench/models.ts reads it), the ACL-ARC training split
+ * (../shared/datasets/citation_intent, read where it lives), every row. At roberta-base's shapes
+ * (random weights; the mini's WordPiece splits ACL-ARC about as roberta-base's BPE would):
+ *
+ *   deno run -A bench/copies_agreement.ts --model roberta-base-shapes \
+ *     --tokenizer models/l3mask-mini --n 24 --tag=-base-shapes
+ *
+ * Writes bench/results/copies_agreement{T}.md and .json.
  * Mask probabilities use the defaults (pbar 0.15, 1 - PLT, overflow redistributed).
  */
 import { join } from "node:path";
 import { readDataset } from "../src/data/read.ts";
 import { createContext } from "../src/gpu/context.ts";
-import { loadTokenizer } from "../src/io/tokenizer.ts";
 import { loadCheckpoint } from "../src/model/weights.ts";
 import { computePlt, textMaskProbs, type TextScore } from "../src/score/pipeline.ts";
+import { benchModel } from "./models.ts";
 import { adapterLine, DATASETS, intFlag, loadLine, median, ROOT, strFlag } from "./util.ts";
 
-const MODEL = strFlag("model", `${ROOT}models/l3mask-mini`);
 const DATA = strFlag("data", `${DATASETS}/citation_intent/train.jsonl`);
 const N = intFlag("n", 0);
 const KS = strFlag("ks", "2,4,8,16").split(",").map(Number);
@@ -96,8 +101,16 @@ interface Row {
 const data = await readDataset(DATA, { labelColumn: null });
 // Unique texts: duplicates would count twice in the pooled figures.
 const texts = [...new Set(data.rows.map((r) => r.text))].slice(0, N || undefined);
-const tok = await loadTokenizer(MODEL);
-const model = await loadCheckpoint(MODEL, { mlm: true, classifier: false });
+await using bm = await benchModel({
+  fallback: "mini",
+  tiny: "bert",
+  heads: { mlm: true, classifier: false },
+  needTokenizer: true,
+  seed: 1,
+});
+const MODEL = `${bm.label}, ${bm.shapes()}, tokenizer ${bm.tokenizerSource!.replace(ROOT, "")}`;
+const tok = bm.tokenizer!;
+const model = await loadCheckpoint(bm.dir, bm.heads, { tokenizer: tok });
 const ctx = await createContext();
 const adapter = adapterLine(ctx);
 const work = await Deno.makeTempDir({ prefix: "l3mask-copies-" });
@@ -163,7 +176,7 @@ await Deno.remove(work, { recursive: true });
 const tokens = exactValues.reduce((n, v) => n + v.plt.length, 0);
 const f3 = (x: number) => x.toFixed(3);
 const lines = [
-  `Model \`${MODEL.replace(ROOT, "")}\`, ${texts.length} unique texts of \`${
+  `Model ${MODEL.replaceAll(ROOT, "")}; ${texts.length} unique texts of \`${
     DATA.replace(`${DATASETS}/`, "")
   }\` (${tokens} scored tokens), max length ${MAX_LENGTH}, batch budget ${BUDGET} tokens; ${adapter}; ${
     new Date().toISOString().slice(0, 10)
@@ -186,7 +199,7 @@ await Deno.writeTextFile(
   `${out}.json`,
   JSON.stringify(
     {
-      model: MODEL.replace(ROOT, ""),
+      model: MODEL.replaceAll(ROOT, ""),
       data: DATA.replace(`${DATASETS}/`, ""),
       texts: texts.length,
       tokens,
