@@ -5,8 +5,7 @@
  */
 import { readDataset } from "../data/read.ts";
 import { UserError } from "../errors.ts";
-import { writeFileAtomic } from "../io/atomic.ts";
-import { asFsUserError, checkOutputDir, checkOutputFile } from "../io/outputs.ts";
+import { asFsUserError, checkOutputDir, checkOutputFile, writeOutputFile } from "../io/outputs.ts";
 import { parse } from "../options/args.ts";
 import { CommandOptions } from "../options/command.ts";
 import { defaultPltCacheDir, mergeCaches } from "../score/cache.ts";
@@ -81,12 +80,7 @@ export async function mergeScores(args: string[]): Promise<void> {
     const added = await mergeCaches(o.cacheFrom, cacheDir);
     notes.push(`${added} PLT cache records added to ${cacheDir}`);
   }
-  if (o.out) {
-    try {
-      await writeFileAtomic(o.out, body);
-    } catch (e) {
-      throw asFsUserError(e, `--out ${o.out}`, "choose a writable location");
-    }
-  } else await Deno.stdout.write(new TextEncoder().encode(body));
+  if (o.out) await writeOutputFile(o.out, "--out", body);
+  else await Deno.stdout.write(new TextEncoder().encode(body));
   console.error(`merge-scores: ${notes.join(", ")}${o.out ? `; wrote ${o.out}` : ""}`);
 }

@@ -3,10 +3,9 @@ import { join } from "node:path";
 import { readDataset } from "../data/read.ts";
 import { UserError } from "../errors.ts";
 import { openDevice } from "../gpu/context.ts";
-import { writeFileAtomic } from "../io/atomic.ts";
 import { readHfConfig } from "../model/hf_config.ts";
 import { resolveModel } from "../io/hub.ts";
-import { asFsUserError, checkOutputDir, checkOutputFile } from "../io/outputs.ts";
+import { checkOutputDir, checkOutputFile, writeOutputFile } from "../io/outputs.ts";
 import { type L3Tokenizer, loadTokenizer } from "../io/tokenizer.ts";
 import { loadCheckpoint } from "../model/weights.ts";
 import { resolveMaxLength } from "../model/config.ts";
@@ -125,10 +124,10 @@ export async function score(args: string[]): Promise<void> {
   const html = o.report
     ? await report(rows, o, { input, kind: tok.kind, maxLength, truncated, plt, data })
     : undefined;
-  if (o.out) await writeOutput(o.out, "--out", body);
+  if (o.out) await writeOutputFile(o.out, "--out", body);
   else await Deno.stdout.write(new TextEncoder().encode(body));
   if (o.report && html !== undefined) {
-    await writeOutput(o.report, "--report", html);
+    await writeOutputFile(o.report, "--report", html);
     notes.push(`report: ${o.report}`);
   }
   console.error(`score: ${notes.join(", ")}${o.out ? `; wrote ${o.out}` : ""}`);
@@ -200,13 +199,4 @@ function checkBudget(budgetTokens: number, maxLength: number, explicit: boolean)
         ? `--max-length (${maxLength})`
         : `the max length (${maxLength}, the default for this model); pass --batch-tokens ${maxLength} or more, or a smaller --max-length`),
   );
-}
-
-/** Writes `data` to `path` atomically; a failure is one line naming `flag`, no file left behind. */
-async function writeOutput(path: string, flag: string, data: string): Promise<void> {
-  try {
-    await writeFileAtomic(path, data);
-  } catch (e) {
-    throw asFsUserError(e, `${flag} ${path}`, "choose a writable location");
-  }
 }

@@ -9,6 +9,7 @@
  */
 import { dirname, join } from "node:path";
 import { UserError } from "../errors.ts";
+import { writeFileAtomic } from "./atomic.ts";
 
 /**
  * Words for a file-system error: Deno's error classes, the OS codes they carry, and the plain
@@ -84,6 +85,15 @@ export async function checkOutputFile(path: string, flag: string): Promise<void>
   if (st) {
     // An existing file is replaced by rename; it must not be a non-regular file we cannot replace.
     if (!st.isFile) throw new UserError(`${what}: exists and is not a regular file; ${FIX}`);
+  }
+}
+
+/** Writes `data` to `path` atomically; a failure is one line naming `flag`, no file left behind. */
+export async function writeOutputFile(path: string, flag: string, data: string): Promise<void> {
+  try {
+    await writeFileAtomic(path, data);
+  } catch (e) {
+    throw asFsUserError(e, `${flag} ${path}`, "choose a writable location");
   }
 }
 

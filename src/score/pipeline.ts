@@ -8,7 +8,7 @@ import { type Complement, maskProbabilities, type Overflow } from "../mask/mplt.
 import type { LoadedModel } from "../model/weights.ts";
 import { Progress } from "../util/progress.ts";
 import { modelFingerprint, PltCache, sha256Hex } from "./cache.ts";
-import { type CopyScheme, textCopies, textScheme } from "./copies.ts";
+import { type CopyScheme, textScheme } from "./copies.ts";
 import { PltScorer, type TokenizedText } from "./scorer.ts";
 
 export interface PltOptions {
@@ -93,15 +93,15 @@ export async function computePlt(
       });
       const inputs: TokenizedText[] = todo.map((i) => enc[i]);
       scoredTokens = inputs.reduce((s, t) => s + t.special.filter((x) => !x).length, 0);
-      copies = todo.reduce(
-        (s, i) => s + textCopies(enc[i].words, enc[i].special, schemes[i]).length,
-        0,
-      );
-      const progress = opts.progress ? new Progress("score", copies, "copies") : null;
+      let progress = null as Progress | null; // made in onPlan
       let textsDone = 0;
       await scorer.score(inputs, {
         budgetTokens: opts.budgetTokens,
         copies: opts.copies,
+        onPlan: (n) => {
+          copies = n;
+          if (opts.progress) progress = new Progress("score", n, "copies");
+        },
         onBatch: async ({ copies: done, texts: finished, logp }) => {
           textsDone += finished.length;
           await cache.put(finished.map((j) => ({

@@ -25,6 +25,8 @@ export interface ScoreOptions {
   budgetTokens?: number;
   /** Word groups per text (src/score/copies.ts), or "exact" (the default). */
   copies?: number | "exact";
+  /** Called once, before the first batch, with the number of copies the texts make. */
+  onPlan?: (copies: number) => void;
   /** Called after each batch with the copies done so far and the tokens they hold. */
   onBatch?: (
     done: { copies: number; tokens: number; texts: number[]; logp: Float64Array[] },
@@ -65,6 +67,7 @@ export class PltScorer {
       for (const c of made) copies.push({ text: i, ...c });
       remaining[i] = made.length;
     });
+    opts.onPlan?.(copies.length);
     const out = texts.map((t) => new Float64Array(t.ids.length).fill(NaN));
     const lengths = texts.map((t) => t.ids.length);
     const batches = planBatches(copies, lengths, {
