@@ -360,7 +360,7 @@ export const OPTIONS = {
     group: "data",
     arg: "F...",
     help: 'text files (one document per line, or free text), .jsonl files with a "text" field, ' +
-      "or builtin:moby-dick, builtin:sotu, builtin:spam-assassin (the npm corpora); repeat the " +
+      "or builtin:NAME (the npm corpora: moby-dick, sotu, spam-assassin, gutenberg, brown, wordnet); repeat the " +
       "flag or list more files after it",
   }),
   tokenizer: required(text(), {

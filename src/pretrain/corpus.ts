@@ -5,7 +5,7 @@
 import { UserError } from "../errors.ts";
 import type { L3Tokenizer } from "../io/tokenizer.ts";
 import { encodeRows, type Example } from "../data/examples.ts";
-import { loadBuiltinCorpus } from "../vocab/corpora.ts";
+import { BUILTIN_CORPORA, type BuiltinCorpus, loadBuiltinCorpus } from "../vocab/corpora.ts";
 import { packTexts } from "./pack.ts";
 
 /** Documents from files or built-in corpus names. */
@@ -15,12 +15,14 @@ export async function readCorpus(specs: string[]): Promise<string[]> {
     const st = await Deno.stat(spec).catch(() => null);
     if (!st) {
       const name = spec.replace(/^builtin:/, "");
-      if (["moby-dick", "sotu", "spam-assassin"].includes(name)) {
-        docs.push(...await loadBuiltinCorpus(name as "moby-dick" | "sotu" | "spam-assassin"));
+      if ((BUILTIN_CORPORA as readonly string[]).includes(name)) {
+        docs.push(...await loadBuiltinCorpus(name as BuiltinCorpus));
         continue;
       }
       throw new UserError(
-        `corpus '${spec}' is neither a file nor a built-in corpus (builtin:moby-dick, builtin:sotu, builtin:spam-assassin)`,
+        `corpus '${spec}' is neither a file nor a built-in corpus (${
+          BUILTIN_CORPORA.map((n) => `builtin:${n}`).join(", ")
+        })`,
       );
     }
     const text = await Deno.readTextFile(spec);
