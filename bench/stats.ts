@@ -152,13 +152,24 @@ export function histogram(xs: readonly number[], lo: number, hi: number, bins: n
   return counts;
 }
 
-/** One text bar per bin: "[lo, hi)  ████  share%"; bars scaled to the largest bin. */
-export function histogramLines(counts: readonly number[], lo: number, hi: number): string[] {
-  const total = counts.reduce((a, b) => a + b, 0), top = Math.max(...counts);
+/**
+ * One text bar per bin: "[lo, hi)  ████  share%"; the last bin is closed and runs to `top`
+ * (default hi): histogram() puts the values at or above hi there. Bars scaled to the largest bin.
+ */
+export function histogramLines(
+  counts: readonly number[],
+  lo: number,
+  hi: number,
+  top = hi,
+): string[] {
+  const total = counts.reduce((a, b) => a + b, 0), most = Math.max(...counts);
   const w = (hi - lo) / counts.length;
   return counts.map((c, i) => {
-    const bar = "█".repeat(top > 0 ? Math.round(40 * c / top) : 0);
-    const range = `[${(lo + i * w).toFixed(3)}, ${(lo + (i + 1) * w).toFixed(3)})`;
+    const bar = "█".repeat(most > 0 ? Math.round(40 * c / most) : 0);
+    const last = i === counts.length - 1;
+    const range = `[${(lo + i * w).toFixed(3)}, ${(last ? top : lo + (i + 1) * w).toFixed(3)}${
+      last ? "]" : ")"
+    }`;
     return `${range.padEnd(16)} ${bar.padEnd(40)} ${(100 * c / total).toFixed(1)}%`;
   });
 }

@@ -6,6 +6,7 @@
 import assert from "node:assert/strict";
 import {
   histogram,
+  histogramLines,
   logGamma,
   MAX_SIGN_FLIP_N,
   pairedTest,
@@ -115,4 +116,9 @@ Deno.test("sd, quantiles and histogram", () => {
   assert.equal(quantileSorted(sorted, 1), 0.9);
   assert.equal(quantileSorted(sorted, 0), 0.1);
   assert.deepEqual(histogram([0, 0.1, 0.26, 0.5, 0.99, 1, 2, -1], 0, 1, 4), [3, 1, 1, 3]);
+  const lines = histogramLines([1, 0, 3], 0, 0.3, 1);
+  assert.equal(lines.length, 3);
+  assert.match(lines[0], /^\[0\.000, 0\.100\) +█{13} +25\.0%$/);
+  assert.match(lines[1], /^\[0\.100, 0\.200\) +0\.0%$/);
+  assert.match(lines[2], /^\[0\.200, 1\.000\] +█{40} 75\.0%$/);
 });
