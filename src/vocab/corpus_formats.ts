@@ -100,5 +100,5 @@ export function gutenbergText(bytes: Uint8Array): string {
     text = new TextDecoder("iso-8859-1").decode(bytes);
   }
   text = text.replace(/\r\n?/g, "\n");
-  return text.replace(/^\[[^\]\n]*\]\n/, "");
+  return text.replace(/^\[[^\]\n]*\][ \t]*\n/, "");
 }
