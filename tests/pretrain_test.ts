@@ -93,3 +93,90 @@ Deno.test({
     await Deno.remove(dir, { recursive: true });
   },
 });
+
+Deno.test({
+  name:
+    "pretrain --until N, then --resume: the schedule of the config's steps, the same weights as one run",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  fn: async () => {
+    const dir = await Deno.makeTempDir();
+    const corpus = join(dir, "corpus.txt");
+    await Deno.writeTextFile(corpus, CORPUS);
+    await cli([
+      "vocab",
+      "--corpus",
+      corpus,
+      "--size",
+      "120",
+      "--min-frequency",
+      "1",
+      "--out",
+      join(dir, "tok"),
+    ]);
+    await Deno.writeTextFile(
+      join(dir, "cfg.yaml"),
+      "model: { type: bert, layers: 1, hidden: 32, heads: 2, intermediate: 64, max_positions: 40 }\n" +
+        "training: { max_length: 32, batch_size: 8, steps: 12, lr: 3.0e-3, eval_every: 4, save_every: 4, heldout_fraction: 0.1 }\n",
+    );
+    const pretrain = (out: string, more: string[]) =>
+      cli([
+        "pretrain",
+        "--corpus",
+        corpus,
+        "--tokenizer",
+        join(dir, "tok"),
+        "--config",
+        join(dir, "cfg.yaml"),
+        "--out",
+        join(dir, out),
+        ...more,
+      ]);
+    await pretrain("whole", []);
+    const stopped = await pretrain("split", ["--until", "6"]);
+    assert.match(stopped, /6 steps/);
+    const state = JSON.parse(await Deno.readTextFile(join(dir, "split", "state", "state.json")));
+    assert.equal(state.step, 6, "state/ saved at the --until step, between save points");
+    await pretrain("split", ["--resume"]);
+    const records = async (run: string) =>
+      (await Deno.readTextFile(join(dir, run, "metrics.jsonl"))).trim().split("\n").map((l) => {
+        const r = JSON.parse(l);
+        return { type: r.type, step: r.step, loss: r.loss, lr: r.lr };
+      });
+    const split = await records("split");
+    assert.ok(split.some((r) => r.type === "eval" && r.step === 6), "held-out loss at --until");
+    // The split run's extra evaluation at step 6 aside, every record is the whole run's.
+    assert.deepEqual(
+      split.filter((r) => !(r.type === "eval" && r.step === 6)),
+      await records("whole"),
+      "losses and rates per step",
+    );
+    const [a, b] = await Promise.all(
+      ["whole", "split"].map((r) => loadCheckpoint(join(dir, r), { mlm: true, classifier: false })),
+    );
+    for (const [name, w] of a.params) assert.deepEqual(b.params.get(name), w, name);
+    const err = await new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "-A",
+        "main.ts",
+        "pretrain",
+        "--corpus",
+        corpus,
+        "--tokenizer",
+        join(dir, "tok"),
+        "--config",
+        join(dir, "cfg.yaml"),
+        "--out",
+        join(dir, "split"),
+        "--resume",
+        "--until",
+        "5",
+      ],
+      stderr: "piped",
+    }).output();
+    assert.equal(err.code, 2);
+    assert.match(new TextDecoder().decode(err.stderr), /already at --until 5/);
+    await Deno.remove(dir, { recursive: true });
+  },
+});

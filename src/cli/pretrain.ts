@@ -22,7 +22,7 @@ import { VERSION } from "../version.ts";
 
 const PRETRAIN = new CommandOptions(
   "pretrain",
-  ["corpus", "tokenizer", "config@pretrain", "out@model", "resume@mlm"] as const,
+  ["corpus", "tokenizer", "config@pretrain", "out@model", "until", "resume@mlm"] as const,
 );
 /** The config file's model: section. */
 const ARCHITECTURE = new CommandOptions(
@@ -202,7 +202,7 @@ export async function pretrain(args: string[]): Promise<void> {
     l3mask: { version: VERSION, command },
     bos_token_id: tok.specialIds.cls,
     eos_token_id: tok.specialIds.sep,
-  });
+  }, o.until);
 }
 
 export async function adapt(args: string[]): Promise<void> {

@@ -519,6 +519,12 @@ export const OPTIONS = {
       "config.yaml; only --offline and --cache-dir may be given with it. A finished run is left " +
       "as it is",
   }),
+  until: optional(int(1), {
+    group: "run",
+    arg: "STEP",
+    help:
+      "stop (saving the checkpoint and state/) after step STEP, keeping the learning-rate schedule of the config's steps; --resume continues",
+  }),
   "resume@mlm": withDefault(bool(), false, {
     group: "run",
     arg: "",

@@ -188,16 +188,19 @@ export async function runMlm(
   onRecord: (r: MlmRecord) => Promise<void>,
   onSave: (step: number) => Promise<void>,
   quiet = false,
+  /** Stop after this step, saving (default and at most: s.steps); the schedule stays s.steps's. */
+  until = tr.s.steps,
 ): Promise<{ heldoutLoss: number; seconds: number }> {
   const s = tr.s;
+  const last = Math.min(until, s.steps);
   const stepsPerEpoch = Math.max(1, Math.floor(train.length / s.batchSize));
-  const progress = quiet ? null : new Progress("pretrain", s.steps, "steps", tr.step);
+  const progress = quiet ? null : new Progress("pretrain", last, "steps", tr.step);
   const t0 = performance.now();
   let tokens = 0;
   let order: number[] = [];
   let orderEpoch = -1;
   let heldoutLoss = NaN;
-  while (tr.step < s.steps) {
+  while (tr.step < last) {
     const epoch = Math.floor(tr.step / stepsPerEpoch);
     if (epoch !== orderEpoch) {
       order = shuffled(train.length, s.seed, SHUFFLE.pretrainOrder, epoch);
@@ -220,7 +223,7 @@ export async function runMlm(
       time: sec,
     });
     progress?.update(tr.step, `loss ${loss.toFixed(3)}, ${(tokens / sec).toFixed(0)} tokens/s`);
-    if (tr.step % s.evalEvery === 0 || tr.step === s.steps) {
+    if (tr.step % s.evalEvery === 0 || tr.step === last) {
       heldoutLoss = await tr.evalLoss(heldout, s.batchSize);
       await onRecord({
         type: "eval",
@@ -236,7 +239,7 @@ export async function runMlm(
         );
       }
     }
-    if (tr.step % s.saveEvery === 0 || tr.step === s.steps) await onSave(tr.step);
+    if (tr.step % s.saveEvery === 0 || tr.step === last) await onSave(tr.step);
   }
   progress?.finish(tr.step);
   return { heldoutLoss, seconds: (performance.now() - t0) / 1000 };

@@ -39,6 +39,8 @@ export async function runMlmJob(
   heldoutFraction: number,
   resume: boolean,
   extraConfig: Record<string, unknown>,
+  /** Stop after this step (default: the schedule's last). */
+  until?: number,
 ): Promise<void> {
   const { train, heldout } = splitHeldout(exs, heldoutFraction, s.seed);
   const ctx = await openDevice();
@@ -50,6 +52,11 @@ export async function runMlmJob(
     tr.restore(st.state.step, st.params, st.moments.m, st.moments.v);
     keep = (lines) => lines.filter((l) => JSON.parse(l).step <= st.state.step);
     console.error(`resuming at step ${st.state.step}`);
+    if (until !== undefined && st.state.step >= until) {
+      throw new UserError(
+        `${run.path}: state/ is at step ${st.state.step}, already at --until ${until}; raise --until`,
+      );
+    }
   }
   await Deno.mkdir(run.path, { recursive: true });
   await run.openMetrics(keep);
@@ -60,17 +67,25 @@ export async function runMlmJob(
     } parameters`,
   );
   const heads = { mlm: true, classifier: false };
-  const result = await runMlm(tr, train, heldout, (r) => run.log(r), async () => {
-    await run.saveModel(".", {
-      cfg: { ...cfg, numLabels: 0 },
-      params: await tr.readParams(),
-      heads,
-      hf: { head: "mlm" },
-      extraConfig,
-      tokenizerJson,
-    });
-    await run.saveState(tr, { step: tr.step });
-  });
+  const result = await runMlm(
+    tr,
+    train,
+    heldout,
+    (r) => run.log(r),
+    async () => {
+      await run.saveModel(".", {
+        cfg: { ...cfg, numLabels: 0 },
+        params: await tr.readParams(),
+        heads,
+        hf: { head: "mlm" },
+        extraConfig,
+        tokenizerJson,
+      });
+      await run.saveState(tr, { step: tr.step });
+    },
+    false,
+    until,
+  );
   run.closeMetrics();
   ctx.destroy();
   console.log(
