@@ -13,7 +13,7 @@
  *     [--acl-train N] [--hp-train N] (default: the whole training split)
  *     [--spam-train 1000] [--spam-dev 200] [--spam-test 400] [--model models/l3mask-mini]
  *     [--modes stl,rtm,l3,l3-log[,l3-approx]] [--copies 8 (l3-approx: K word groups per text)]
- *     [--epochs 20] [--patience 3] [--max-length 48] [--batch-size 16] [--encoder-lr 1e-3]
+ *     [--epochs 20] [--patience 5] [--max-length 48] [--batch-size 16] [--encoder-lr 1e-3]
  *     [--head-lr 5e-3] [--finetune-epochs 0] [--overflow clip] [--tag T]
  *     [--state FILE] [--cache DIR] [--keep DIR] [--only-report]
  *
@@ -81,7 +81,7 @@ const args = parseArgs({
     modes: { type: "string", default: "stl,rtm,l3,l3-log" },
     copies: { type: "string", default: "8" },
     epochs: { type: "string", default: "20" },
-    patience: { type: "string", default: "3" },
+    patience: { type: "string", default: "5" },
     "max-length": { type: "string", default: "48" },
     "batch-size": { type: "string", default: "16" },
     "encoder-lr": { type: "string", default: "1e-3" },
@@ -156,7 +156,9 @@ const WHY: Record<string, string> = {
   head_lr: "as encoder_lr",
   max_epochs: "CPU time; early stopping ends runs sooner (the results count the runs that hit " +
     "the cap). The learning-rate schedule decays over max_epochs, as in the reference",
-  patience: "chosen by --patience",
+  patience: "CPU scale: with patience 3, ACL-ARC seed 1 (320 training texts, 10-epoch cap) " +
+    "stopped all three MTL modes at epoch 4 on the majority class (dev macro-F1 0.114), while " +
+    "STL's best came at epoch 8; patience 5 gives every run at least 6 evaluations",
   finetune_epochs: "CPU time: the primary-only phase adds at least patience + 1 epochs to every " +
     "run; every mode would get the same phase",
   overflow: "chosen by --overflow",
